@@ -1,0 +1,58 @@
+"""`curate inspect DIR`: the funnel and a few rows of a curated output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from curate.errors import CurateError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)
+
+
+def inspect(
+    out_dir: Path = typer.Argument(..., help="A `curate run` output folder."),
+    rows: int = typer.Option(3, "--rows", "-n", min=0, help="Training rows to show."),
+    chars: int = typer.Option(300, "--chars", help="Characters of each message to show."),
+) -> None:
+    """Print the funnel (rows in/out per filter, drops per reason) and a few training rows."""
+    import polars as pl
+    from rich.console import Console
+    from rich.table import Table
+
+    stats_path = out_dir / "stats.json"
+    if not stats_path.exists():
+        raise CurateError("no stats.json here", where=str(out_dir), hint="run `curate run RECIPE` first")
+    stats = json.loads(stats_path.read_text())
+    console = Console()
+    table = Table(title=f"{stats['recipe']}: funnel")
+    for column in ("step", "level", "rows in", "rows out", "dropped (by reason)", "seconds"):
+        table.add_column(column, justify="right" if column.startswith(("rows", "sec")) else "left")
+    for entry in stats["funnel"]:
+        reasons = ", ".join(f"{k}: {v}" for k, v in entry.get("dropped", {}).items())
+        table.add_row(
+            entry["filter"],
+            entry.get("level", ""),
+            str(entry["rows_in"]),
+            str(entry["rows_out"]),
+            reasons,
+            f"{entry.get('seconds', '')}",
+        )
+    console.print(table)
+    counts = stats["rows"]
+    console.print(
+        f"source {counts['source']} -> pool {counts['pool']} -> train {counts['train']}, test {counts['test']}"
+    )
+    train = out_dir / "train.parquet"
+    if rows and train.exists():
+        frame = pl.read_parquet(train, n_rows=rows)
+        for record in frame.iter_rows(named=True):
+            console.rule(f"{record['uuid']} ({record['source']}, {record['num_tokens']} tokens)")
+            for message in record["messages"]:
+                text = message["content"]
+                shown = text if len(text) <= chars else text[: chars // 2] + " [...] " + text[-chars // 2 :]
+                console.print(f"[bold]{message['role']}[/bold]: {shown}", markup=True, highlight=False)

@@ -1,0 +1,68 @@
+"""`curate run`, `curate validate`, `curate filters`: run or check a recipe, list the filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("validate")(validate)
+    app.command("filters")(list_filters)
+
+
+def run(
+    recipe: Path = typer.Argument(..., help="Recipe YAML file."),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="Override the source: `sample`, `sample:ROWS`, a path or glob, or OWNER/NAME[:CONFIG][@REV].",
+    ),
+    out: str | None = typer.Option(None, "--out", help="Override output.dir."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Worker processes (default: all cores)."
+    ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Recompute every step instead of reusing cached results."
+    ),
+) -> None:
+    """Run a recipe: filter, sample, and write verl-ready parquet plus the data card."""
+    from curate.engine import run_recipe
+    from curate.recipe import ExecutorSpec, load_recipe, parse_source_override
+
+    loaded = load_recipe(recipe)
+    loaded = loaded.with_overrides(parse_source_override(source) if source else None, out)
+    if workers is not None:
+        executor = loaded.model.executor.model_copy(update={"workers": workers})
+        loaded.model = loaded.model.model_copy(
+            update={"executor": ExecutorSpec.model_validate(executor.model_dump())}
+        )
+    result = run_recipe(loaded, use_cache=not no_cache)
+    rows = result.stats["rows"]
+    typer.echo(
+        f"{result.out_dir}: train {rows['train']}, test {rows['test']} (pool {rows['pool']} of {rows['source']})"
+    )
+
+
+def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> None:
+    """Check a recipe (names, parameters, types, files) without reading any data."""
+    from curate.recipe import load_recipe
+
+    loaded = load_recipe(recipe)
+    typer.echo(f"{recipe}: ok ({len(loaded.steps)} filters: {', '.join(s.name for s in loaded.steps)})")
+
+
+def list_filters() -> None:
+    """List the registered filters with their parameters and defaults."""
+    import filters
+
+    for name in filters.available():
+        cls = filters.get(name)
+        params = ", ".join(
+            f"{key}={field.default!r}" if not field.is_required() else f"{key} (required)"
+            for key, field in cls.Params.model_fields.items()
+        )
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        typer.echo(f"{name} [{cls.level}] {params}\n    {doc}")

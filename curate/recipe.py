@@ -1,0 +1,302 @@
+"""Recipes: plain YAML, validated in full (filter names and parameters included) before any data is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+import filters as registry
+from curate.errors import CurateError
+from curate.yamlpos import Located, load_yaml, merge
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceSpec(_Model):
+    """Exactly one of: a Hub dataset, local files, or the embedded sample."""
+
+    dataset: str | None = None
+    config: str = "default"
+    split: str = "train"
+    revision: str = "main"
+    path: str | None = None
+    sample: bool = False
+    rows: int = Field(3000, ge=10, description="rows of the embedded sample")
+    sample_seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceSpec:
+        kinds = [
+            k for k, on in (("dataset", self.dataset), ("path", self.path), ("sample", self.sample)) if on
+        ]
+        if len(kinds) != 1:
+            raise ValueError("set exactly one of `dataset`, `path` or `sample: true`")
+        return self
+
+    @property
+    def kind(self) -> Literal["hub", "path", "sample"]:
+        return "hub" if self.dataset else "path" if self.path else "sample"
+
+
+class SelectSpec(_Model):
+    """Which surviving generation of a row becomes the assistant turn."""
+
+    strategy: Literal["shortest", "first", "longest"] = "shortest"
+
+
+class FormatSpec(_Model):
+    system_prompt: str | None = None
+    user_template: str = "{problem}"
+    data_source: str = "openr1_math"
+    category: str | None = "math_competition"
+    normalize_think: bool = True
+
+    @field_validator("user_template")
+    @classmethod
+    def _has_problem(cls, value: str) -> str:
+        if "{problem}" not in value:
+            raise ValueError("user_template must contain {problem}")
+        return value
+
+
+class SampleSpec(_Model):
+    size: int | None = Field(None, ge=1)
+    test_size: int = Field(0, ge=0)
+    weights: dict[str, float] = Field(default_factory=dict)
+    weight_by: str = "source"
+    stratify: str | None = None
+    allow_smaller: bool = False
+
+    @field_validator("weights")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in value.items() if not w > 0]
+        if bad:
+            raise ValueError(f"weights must be > 0 (got {bad[0]}: {value[bad[0]]})")
+        return value
+
+
+class OutputSpec(_Model):
+    dir: str
+
+
+class CardSpec(_Model):
+    license: str = "apache-2.0"
+    pretty_name: str | None = None
+    language: list[str] = Field(default_factory=lambda: ["en"])
+    citation: str | None = None
+
+
+class HubSpec(_Model):
+    repo_id: str | None = None
+    private: bool = False
+
+
+class ExecutorSpec(_Model):
+    type: Literal["local", "ray"] = "local"
+    workers: int | None = Field(None, ge=1)
+    address: str | None = None
+
+
+class RecipeModel(_Model):
+    name: str
+    description: str = ""
+    source: SourceSpec
+    seed: int = 0
+    filters: list[dict[str, Any]] = Field(default_factory=list)
+    select: SelectSpec = Field(default_factory=SelectSpec)
+    format: FormatSpec = Field(default_factory=FormatSpec)
+    sample: SampleSpec | None = None
+    output: OutputSpec
+    card: CardSpec = Field(default_factory=CardSpec)
+    hub: HubSpec = Field(default_factory=HubSpec)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _select_shorthand(cls, value: Any) -> Any:
+        return {"strategy": value} if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class FilterStep:
+    name: str
+    cls: type[registry.Filter]
+    params: registry.FilterParams
+
+    @property
+    def level(self) -> str:
+        return self.cls.level
+
+    def params_dict(self) -> dict[str, Any]:
+        return self.params.model_dump(mode="json")
+
+
+@dataclass
+class Recipe:
+    model: RecipeModel
+    steps: list[FilterStep]
+    path: Path | None
+    located: Located
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def resolved(self) -> dict[str, Any]:
+        """The recipe with every default filled in, as written to `recipe.lock.yaml`."""
+        data = self.model.model_dump(mode="json")
+        data["filters"] = [{step.name: step.params_dict()} for step in self.steps]
+        return data
+
+    def with_overrides(self, source: SourceSpec | None = None, out: str | None = None) -> Recipe:
+        update: dict[str, Any] = {}
+        if source is not None:
+            update["source"] = source
+        if out is not None:
+            update["output"] = OutputSpec(dir=out)
+        return Recipe(self.model.model_copy(update=update), self.steps, self.path, self.located)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    path = Path(path)
+    located = _load_with_extends(path, seen=())
+    return build_recipe(located, path)
+
+
+def parse_recipe(text: str, name: str = "<recipe>") -> Recipe:
+    from curate.yamlpos import parse_yaml
+
+    return build_recipe(parse_yaml(text, name), None)
+
+
+def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> Located:
+    resolved = path.resolve()
+    if resolved in seen:
+        raise CurateError("`extends` forms a cycle", where=str(path))
+    located = load_yaml(path)
+    if not isinstance(located.value, dict):
+        raise CurateError("a recipe must be a YAML mapping", where=f"{path}:1")
+    parent = located.value.pop("extends", None)
+    if parent is None:
+        return located
+    if not isinstance(parent, str):
+        raise CurateError("`extends` must be a file name", where=str(located.where(("extends",))))
+    base_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
+    if not base_path.exists():
+        raise CurateError(
+            f"`extends` names {parent}, which does not exist", where=str(located.where(("extends",)))
+        )
+    return merge(_load_with_extends(base_path, (*seen, resolved)), located)
+
+
+def build_recipe(located: Located, path: Path | None) -> Recipe:
+    data = located.value
+    if not isinstance(data, dict):
+        raise CurateError("a recipe must be a YAML mapping", where=f"{path or '<recipe>'}:1")
+    data = dict(data)
+    data.pop("extends", None)
+    try:
+        model = RecipeModel.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, located, RecipeModel, ()) from None
+    steps = [_build_step(item, i, located) for i, item in enumerate(model.filters)]
+    _check_order(steps, located)
+    return Recipe(model, steps, path, located)
+
+
+def _build_step(item: Any, index: int, located: Located) -> FilterStep:
+    where = located.where(("filters", index))
+    if isinstance(item, str):
+        item = {item: {}}
+    if not isinstance(item, dict) or len(item) != 1:
+        raise CurateError("each filter is `- name: {params}`", where=str(where))
+    ((name, params),) = item.items()
+    names = registry.available()
+    if name not in names:
+        guess = registry.closest(str(name), names)
+        hint = f"did you mean {guess!r}?" if guess else f"known filters: {', '.join(names)}"
+        raise CurateError(f"unknown filter {name!r}", where=str(where), hint=hint)
+    cls = registry.get(name)
+    try:
+        parsed = cls.Params.model_validate(params or {})
+    except ValidationError as exc:
+        raise _explain(exc, located, cls.Params, ("filters", index, name)) from None
+    return FilterStep(name, cls, parsed)
+
+
+def _check_order(steps: list[FilterStep], located: Located) -> None:
+    """Trace filters run as one chain after the row filters; a row filter after them would run out of order."""
+    seen_trace = False
+    for i, step in enumerate(steps):
+        if step.level == "trace":
+            seen_trace = True
+        elif seen_trace:
+            raise CurateError(
+                f"row filter {step.name!r} comes after a trace filter",
+                where=str(located.where(("filters", i))),
+                hint="list row filters (columns, dedup, decontaminate) before trace filters "
+                "(reasoning_complete, think_format, answer_verify, token_length)",
+            )
+
+
+def _explain(exc: ValidationError, located: Located, model: type[BaseModel], prefix: tuple) -> CurateError:
+    err = exc.errors()[0]
+    loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    where = located.where((*prefix, *loc))
+    field_path = ".".join(str(p) for p in (*prefix, *loc)) or "recipe"
+    if err["type"] == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        choices = list(owner.model_fields) if owner else []
+        guess = registry.closest(str(loc[-1]), choices)
+        hint = f"did you mean {guess!r}?" if guess else f"allowed: {', '.join(choices)}"
+        return CurateError(f"unknown key {field_path!r}", where=str(where), hint=hint)
+    if err["type"] == "missing":
+        return CurateError(f"missing required key {field_path!r}", where=str(where))
+    message = err["msg"].removeprefix("Value error, ")
+    return CurateError(f"{field_path}: {message}", where=str(where))
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return None
+        annotation = field.annotation
+        candidates = getattr(annotation, "__args__", (annotation,))
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def parse_source_override(text: str) -> SourceSpec:
+    """`--source` forms: `sample`, `sample:ROWS`, a local path or glob, or `OWNER/NAME[:CONFIG][@REVISION]`."""
+    if text == "sample" or text.startswith("sample:"):
+        rows = text.partition(":")[2]
+        if rows and not rows.isdigit():
+            raise CurateError(f"--source {text}: expected sample:ROWS with ROWS a number")
+        return SourceSpec(sample=True, rows=int(rows) if rows else 3000)
+    if Path(text).exists() or any(ch in text for ch in "*?[") or text.startswith((".", "/")):
+        return SourceSpec(path=text)
+    repo, _, revision = text.partition("@")
+    repo, _, config = repo.partition(":")
+    if repo.count("/") != 1:
+        raise CurateError(
+            f"--source {text}: not a file, a glob, `sample`, or a Hub dataset id OWNER/NAME",
+            hint="check the path exists",
+        )
+    return SourceSpec(dataset=repo, config=config or "default", revision=revision or "main")
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,221 @@
+"""Resolve a recipe's `source` to a list of local parquet files plus a fingerprint and provenance.
+
+Hub datasets are downloaded through huggingface-hub (its cache, revision pinning, `HF_TOKEN`,
+`HF_HUB_OFFLINE`); local jsonl is converted to parquet once and cached; the embedded sample is generated
+deterministically into the cache.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from curate.cache import cache_root, digest, file_hash, temp_path_for
+from curate.errors import CurateError
+from curate.recipe import SourceSpec
+
+log = logging.getLogger("curate")
+
+# OpenR1-Math-220k's configs, used when a dataset card declares none.
+_DEFAULT_PATTERNS = {"default": ["data/{split}-*.parquet"], "all": ["**/{split}-*.parquet"]}
+
+
+@dataclass
+class ResolvedSource:
+    files: list[Path]
+    fingerprint: str
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_source(spec: SourceSpec) -> ResolvedSource:
+    if spec.kind == "sample":
+        return _sample_source(spec)
+    if spec.kind == "path":
+        return _path_source(spec.path or "")
+    return _hub_source(spec)
+
+
+def _finish(files: list[Path], provenance: dict[str, Any]) -> ResolvedSource:
+    hashes = {str(f): file_hash(f) for f in files}
+    provenance["files"] = [{"path": str(f), "xxh3_128": hashes[str(f)]} for f in files]
+    return ResolvedSource(files, digest(sorted(hashes.values())), provenance)
+
+
+def _sample_source(spec: SourceSpec) -> ResolvedSource:
+    from curate.sample import GENERATOR_VERSION, write_sample
+
+    target = (
+        cache_root() / "sample" / f"openr1-sample-{spec.rows}-{spec.sample_seed}-v{GENERATOR_VERSION}.parquet"
+    )
+    if not target.exists():
+        log.info("generating the embedded offline sample: %d rows, seed %d", spec.rows, spec.sample_seed)
+        write_sample(target, rows=spec.rows, seed=spec.sample_seed)
+    provenance = {
+        "kind": "sample",
+        "rows": spec.rows,
+        "seed": spec.sample_seed,
+        "generator_version": GENERATOR_VERSION,
+        "note": "embedded offline sample: synthetic OpenR1-shaped rows, not the real dataset",
+    }
+    return _finish([target], provenance)
+
+
+def _path_source(text: str) -> ResolvedSource:
+    path = Path(text).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in {".parquet", ".jsonl"} and p.is_file())
+    elif path.exists():
+        files = [path]
+    else:
+        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    if not files:
+        raise CurateError(
+            f"source path {text!r} matches no .parquet or .jsonl file",
+            hint="give a file, a folder or a glob such as 'data/train-*.parquet'",
+        )
+    for f in files:
+        if f.suffix not in {".parquet", ".jsonl", ".json"}:
+            raise CurateError(
+                f"unsupported file type {f.suffix!r}", where=str(f), hint="use .parquet or .jsonl"
+            )
+    converted = [_jsonl_to_parquet(f) if f.suffix in {".jsonl", ".json"} else f for f in files]
+    return _finish(converted, {"kind": "path", "path": text, "inputs": [str(f) for f in files]})
+
+
+def _jsonl_to_parquet(path: Path) -> Path:
+    target = cache_root() / "jsonl" / f"{path.stem}-{file_hash(path)}.parquet"
+    if target.exists():
+        return target
+    import polars as pl
+
+    try:
+        frame = pl.read_ndjson(path, infer_schema_length=None)
+    except Exception as exc:  # polars raises several types for malformed JSON
+        raise CurateError(f"not valid JSON lines: {str(exc).splitlines()[0]}", where=str(path)) from None
+    tmp = temp_path_for(target)
+    frame.write_parquet(tmp)
+    tmp.replace(target)
+    return target
+
+
+def _hub_source(spec: SourceSpec) -> ResolvedSource:
+    from huggingface_hub import HfApi, constants, hf_hub_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    repo = spec.dataset or ""
+    offline_hint = "download the parquet files and use `--source PATH`, or run offline with `--source sample`"
+    try:
+        if constants.HF_HUB_OFFLINE:
+            files, sha = _hub_cached_files(repo, spec)
+        else:
+            info = HfApi().dataset_info(repo, revision=spec.revision, files_metadata=False)
+            sha = info.sha or spec.revision
+            names = [s.rfilename for s in info.siblings or []]
+            wanted = _config_files(repo, sha, spec, names)
+            files = [Path(hf_hub_download(repo, name, repo_type="dataset", revision=sha)) for name in wanted]
+    except (RepositoryNotFoundError, GatedRepoError) as exc:
+        raise CurateError(
+            f"Hub dataset {repo!r} not found or not accessible ({type(exc).__name__})",
+            hint="check the name, and set HF_TOKEN for private or gated datasets",
+        ) from None
+    except RevisionNotFoundError:
+        raise CurateError(f"Hub dataset {repo!r} has no revision {spec.revision!r}") from None
+    except LocalEntryNotFoundError:
+        raise CurateError(
+            f"Hub dataset {repo!r}@{spec.revision} is not in the local cache and the Hub is offline",
+            hint=offline_hint,
+        ) from None
+    except OSError as exc:  # requests/httpx connection errors subclass OSError
+        raise CurateError(
+            f"cannot reach the Hugging Face Hub for {repo!r} ({type(exc).__name__})", hint=offline_hint
+        ) from None
+    provenance = {
+        "kind": "hub",
+        "dataset": repo,
+        "config": spec.config,
+        "split": spec.split,
+        "revision": spec.revision,
+        "commit": sha,
+    }
+    return _finish(files, provenance)
+
+
+def _hub_cached_files(repo: str, spec: SourceSpec) -> tuple[list[Path], str]:
+    from huggingface_hub import snapshot_download
+
+    folder = Path(snapshot_download(repo, repo_type="dataset", revision=spec.revision, local_files_only=True))
+    names = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
+    wanted = _match(_patterns(_read_card(folder / "README.md"), spec), names, spec)
+    return [folder / name for name in wanted], folder.name
+
+
+def _config_files(repo: str, sha: str, spec: SourceSpec, names: list[str]) -> list[str]:
+    from huggingface_hub import hf_hub_download
+
+    card = None
+    if "README.md" in names:
+        card = Path(hf_hub_download(repo, "README.md", repo_type="dataset", revision=sha))
+    return _match(_patterns(_read_card(card), spec), names, spec)
+
+
+def _read_card(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    front = text.split("---", 2)[1]
+    try:
+        return yaml.safe_load(front) or {}
+    except yaml.YAMLError:
+        return {}
+
+
+def _patterns(meta: dict[str, Any], spec: SourceSpec) -> list[str]:
+    """File patterns of `spec.config`/`spec.split`, from the dataset card's `configs:` when it has them."""
+    for config in meta.get("configs") or []:
+        if config.get("config_name") != spec.config:
+            continue
+        data_files = config.get("data_files")
+        if isinstance(data_files, str):
+            return [data_files]
+        for entry in data_files or []:
+            if isinstance(entry, dict) and entry.get("split") == spec.split:
+                paths = entry.get("path")
+                return [paths] if isinstance(paths, str) else list(paths)
+    defaults = _DEFAULT_PATTERNS.get(spec.config, [f"{spec.config}/{{split}}-*.parquet"])
+    return [p.format(split=spec.split) for p in defaults]
+
+
+def _match(patterns: list[str], names: list[str], spec: SourceSpec) -> list[str]:
+    wanted = sorted({n for n in names for p in patterns if fnmatch.fnmatch(n, p)})
+    if not wanted:
+        raise CurateError(
+            f"no files for config {spec.config!r} split {spec.split!r} (patterns {patterns})",
+            hint="check `config` and `split` in the recipe's source",
+        )
+    return wanted
+
+
+def open_parquet(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CurateError(
+            f"not a readable parquet file ({str(exc).splitlines()[0]})",
+            where=str(path),
+            hint="re-download it or remove it from the source",
+        ) from None

@@ -1,0 +1,108 @@
+"""Filters on the source's own columns: cheap, so recipes list them first."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from filters import KEEP, Drop, FilterParams, Row, RowFilter, Trace, TraceFilter, Verdict, register
+
+
+class MembershipParams(FilterParams):
+    include: list[str] | None = None
+    exclude: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> MembershipParams:
+        if self.include is None and not self.exclude:
+            raise ValueError("give `include` or `exclude` (a list of values)")
+        return self
+
+
+class _Membership(RowFilter):
+    """Keep rows whose column value is in `include` (when given) and not in `exclude`."""
+
+    Params = MembershipParams
+    column: str = ""
+
+    def required_columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def filter(self, row: Row) -> Verdict:
+        value = row[self.column]
+        params: MembershipParams = self.params  # type: ignore[assignment]
+        if value in params.exclude:
+            return Drop("excluded", f"{self.column}={value!r} is excluded")
+        if params.include is not None and value not in params.include:
+            return Drop("not_included", f"{self.column}={value!r} is not in {params.include}")
+        return KEEP
+
+
+@register("source")
+class SourceFilter(_Membership):
+    column = "source"
+
+
+@register("question_type")
+class QuestionTypeFilter(_Membership):
+    column = "question_type"
+
+
+@register("problem_type")
+class ProblemTypeFilter(_Membership):
+    column = "problem_type"
+
+
+class CorrectnessCountParams(FilterParams):
+    min: int = Field(1, ge=0)
+
+
+@register("correctness_count")
+class CorrectnessCount(RowFilter):
+    """Keep rows where at least `min` generations were judged correct by the dataset's own labels."""
+
+    Params = CorrectnessCountParams
+    columns = ("correctness_count",)
+
+    def filter(self, row: Row) -> Verdict:
+        count = row["correctness_count"]
+        minimum = self.params.min  # type: ignore[attr-defined]
+        if count is None or count < minimum:
+            return Drop("too_few_correct", f"correctness_count={count} < {minimum}")
+        return KEEP
+
+
+@register("is_reasoning_complete")
+class ReasoningComplete(TraceFilter):
+    """Keep generations the source marks complete (`is_reasoning_complete[i]`); unknown counts as incomplete."""
+
+    def filter(self, trace: Trace) -> Verdict:
+        if trace.is_reasoning_complete is True:
+            return KEEP
+        return Drop(
+            "incomplete", f"generation {trace.index}: is_reasoning_complete={trace.is_reasoning_complete}"
+        )
+
+
+class FinishReasonParams(FilterParams):
+    allowed: list[str] = Field(default_factory=lambda: ["stop"])
+    allow_missing: bool = False
+
+
+@register("finish_reason")
+class FinishReason(TraceFilter):
+    """Keep generations whose `finish_reasons[i]` is allowed (`stop`: not cut by the 16k generation cap)."""
+
+    Params = FinishReasonParams
+
+    def filter(self, trace: Trace) -> Verdict:
+        params: FinishReasonParams = self.params  # type: ignore[assignment]
+        reason = trace.finish_reason
+        if reason is None:
+            return (
+                KEEP
+                if params.allow_missing
+                else Drop("finish_missing", f"generation {trace.index}: no finish reason")
+            )
+        if reason not in params.allowed:
+            return Drop("finish_" + reason, f"generation {trace.index}: finish_reason={reason!r}")
+        return KEEP
