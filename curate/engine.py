@@ -50,6 +50,9 @@ DROP_SCHEMA = {"row_id": pl.Int64, "reason": pl.String, "detail": pl.String, "in
 
 
 def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
+    """A rows/s bar on a terminal; off in logs and CI, where the log lines carry the counts.
+    CURATE_PROGRESS=1 forces it on, 0 off."""
+    setting = os.environ.get("CURATE_PROGRESS")
     return tqdm(
         total=total,
         desc=desc,
@@ -58,7 +61,7 @@ def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
         dynamic_ncols=True,
         mininterval=0.5,
         file=sys.stderr,
-        disable=os.environ.get("CURATE_PROGRESS", "1") == "0",
+        disable=setting == "0" or (setting != "1" and not sys.stderr.isatty()),
         leave=False,
     )
 
@@ -87,7 +90,7 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
         log.info("source: the embedded offline sample (%d synthetic OpenR1-shaped rows)", spec.source.rows)
     table = SourceTable(source.files)
     log.info("source: %d rows in %d file(s)", table.num_rows, len(source.files))
-    table.check_columns(_needed_columns(recipe.steps))
+    table.check_columns(_needed_columns(recipe))
 
     workers = spec.executor.workers or os.cpu_count() or 1
     context = FilterContext(
@@ -172,9 +175,11 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
     return RunResult(out_dir, stats)
 
 
-def _needed_columns(steps: list[FilterStep]) -> dict[str, str]:
+def _needed_columns(recipe: Recipe) -> dict[str, str]:
     needed = {c: "the output" for c in (*ROW_COLUMNS, "generations")}
-    for step in steps:
+    if recipe.model.select.strategy == "dataset":
+        needed["messages"] = "select: dataset"
+    for step in recipe.steps:
         for column in step.cls(step.params).required_columns():
             needed.setdefault(column, f"filter {step.name!r}")
     return needed

@@ -45,9 +45,10 @@ class SourceSpec(_Model):
 
 
 class SelectSpec(_Model):
-    """Which surviving generation of a row becomes the assistant turn."""
+    """Which surviving generation of a row becomes the assistant turn: the shortest, first or longest that
+    passes every trace filter, or `dataset`: the one the source's own `messages` column selected."""
 
-    strategy: Literal["shortest", "first", "longest"] = "shortest"
+    strategy: Literal["shortest", "first", "longest", "dataset"] = "shortest"
 
 
 class FormatSpec(_Model):
@@ -155,12 +156,24 @@ class Recipe:
         data["filters"] = [{step.name: step.params_dict()} for step in self.steps]
         return data
 
-    def with_overrides(self, source: SourceSpec | None = None, out: str | None = None) -> Recipe:
+    def with_overrides(
+        self,
+        *,
+        source: SourceSpec | None = None,
+        out: str | None = None,
+        workers: int | None = None,
+        allow_smaller: bool = False,
+    ) -> Recipe:
+        """The recipe with command-line overrides applied (the lock file records the result)."""
         update: dict[str, Any] = {}
         if source is not None:
             update["source"] = source
         if out is not None:
             update["output"] = OutputSpec(dir=out)
+        if workers is not None:
+            update["executor"] = self.model.executor.model_copy(update={"workers": workers})
+        if allow_smaller and self.model.sample is not None:
+            update["sample"] = self.model.sample.model_copy(update={"allow_smaller": True})
         return Recipe(self.model.model_copy(update=update), self.steps, self.path, self.located)
 
 

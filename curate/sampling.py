@@ -30,7 +30,9 @@ class Split:
 def uniform_keys(uuids: list[str], seed: int) -> np.ndarray:
     """U(0,1) per uuid from xxh64(seed, uuid): stable across runs, machines and pool contents."""
     values = np.fromiter(
-        (xxhash.xxh64_intdigest(u, seed=seed) for u in uuids), dtype=np.uint64, count=len(uuids)
+        (xxhash.xxh64_intdigest(u.encode("utf-8"), seed=seed) for u in uuids),
+        dtype=np.uint64,
+        count=len(uuids),
     )
     return (values.astype(np.float64) + 0.5) / _SCALE
 

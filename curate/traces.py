@@ -65,7 +65,10 @@ class ChainResult:
         return out
 
 
-def order_candidates(traces: list[Trace], strategy: str) -> list[Trace]:
+def order_candidates(traces: list[Trace], strategy: str, chosen: str | None = None) -> list[Trace]:
+    """Generations in preference order. `dataset` keeps only the one the source's `messages` column chose."""
+    if strategy == "dataset":
+        return [t for t in traces if t.text == chosen][:1]
     if strategy == "first":
         return traces
     sign = 1 if strategy == "shortest" else -1
@@ -86,6 +89,8 @@ def run_chain(
     present = table.common_columns()
     columns = ["uuid", "problem", "answer", "generations", *[c for c in LABELS if c in present]]
     columns += [c for c in extra_columns if c not in columns]
+    if strategy == "dataset":
+        columns.append("messages")
     results: list[_RowState] = []
     for chunk in table.iter_rows(columns, row_ids, batch_rows=batch_rows):
         states = [_states(row, strategy) for row in chunk.iter_rows(named=True)]
@@ -118,7 +123,9 @@ def _states(row: dict[str, Any], strategy: str) -> _RowState:
         )
         for i, text in enumerate(generations)
     ]
-    return _RowState(row["row_id"], order_candidates(traces, strategy))
+    messages = row.get("messages") or []
+    chosen = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else None
+    return _RowState(row["row_id"], order_candidates(traces, strategy, chosen))
 
 
 def _decide(filters: Sequence[TraceFilter], states: list[_RowState], pool: Executor | None) -> None:
@@ -164,7 +171,9 @@ def _to_frame(states: list[_RowState], n_filters: int) -> pl.DataFrame:
                 )
             )
         elif s.drop is None:
-            rows.append((s.row_id, -1, 0, "select", NO_GENERATIONS, "the row has no generations", None, None))
+            rows.append(
+                (s.row_id, -1, 0, "select", NO_GENERATIONS, "no generation to choose from", None, None)
+            )
         else:
             name, drop = s.drop
             info = json.dumps(drop.info, sort_keys=True) if drop.info else None

@@ -75,6 +75,8 @@ class CorrectnessCount(RowFilter):
 class ReasoningComplete(TraceFilter):
     """Keep generations the source marks complete (`is_reasoning_complete[i]`); unknown counts as incomplete."""
 
+    columns = ("is_reasoning_complete",)
+
     def filter(self, trace: Trace) -> Verdict:
         if trace.is_reasoning_complete is True:
             return KEEP
@@ -93,6 +95,7 @@ class FinishReason(TraceFilter):
     """Keep generations whose `finish_reasons[i]` is allowed (`stop`: not cut by the 16k generation cap)."""
 
     Params = FinishReasonParams
+    columns = ("finish_reasons",)
 
     def filter(self, trace: Trace) -> Verdict:
         params: FinishReasonParams = self.params  # type: ignore[assignment]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -23,12 +24,13 @@ def inspect(
     import polars as pl
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     stats_path = out_dir / "stats.json"
     if not stats_path.exists():
         raise CurateError("no stats.json here", where=str(out_dir), hint="run `curate run RECIPE` first")
     stats = json.loads(stats_path.read_text())
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)
     table = Table(title=f"{stats['recipe']}: funnel")
     for column in ("step", "level", "rows in", "rows out", "dropped (by reason)", "seconds"):
         table.add_column(column, justify="right" if column.startswith(("rows", "sec")) else "left")
@@ -55,4 +57,4 @@ def inspect(
             for message in record["messages"]:
                 text = message["content"]
                 shown = text if len(text) <= chars else text[: chars // 2] + " [...] " + text[-chars // 2 :]
-                console.print(f"[bold]{message['role']}[/bold]: {shown}", markup=True, highlight=False)
+                console.print(Text.assemble((message["role"], "bold"), ": ", shown), highlight=False)

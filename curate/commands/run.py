@@ -27,18 +27,20 @@ def run(
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Recompute every step instead of reusing cached results."
     ),
+    allow_smaller: bool = typer.Option(
+        False, "--allow-smaller", help="Write what survives when the pool is smaller than sample.size."
+    ),
 ) -> None:
     """Run a recipe: filter, sample, and write verl-ready parquet plus the data card."""
     from curate.engine import run_recipe
-    from curate.recipe import ExecutorSpec, load_recipe, parse_source_override
+    from curate.recipe import load_recipe, parse_source_override
 
-    loaded = load_recipe(recipe)
-    loaded = loaded.with_overrides(parse_source_override(source) if source else None, out)
-    if workers is not None:
-        executor = loaded.model.executor.model_copy(update={"workers": workers})
-        loaded.model = loaded.model.model_copy(
-            update={"executor": ExecutorSpec.model_validate(executor.model_dump())}
-        )
+    loaded = load_recipe(recipe).with_overrides(
+        source=parse_source_override(source) if source else None,
+        out=out,
+        workers=workers,
+        allow_smaller=allow_smaller,
+    )
     result = run_recipe(loaded, use_cache=not no_cache)
     rows = result.stats["rows"]
     typer.echo(
