@@ -28,6 +28,7 @@ import curate
 import filters.base
 from curate import sampling, traces
 from curate.cache import cache_root, digest, source_code_hash
+from curate.card import write_card
 from curate.formatting import build_messages, format_kwargs
 from curate.outputs import (
     REJECTION_SCHEMA,
@@ -163,7 +164,7 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
         (staging / "recipe.lock.yaml").write_text(_lock(recipe, source), encoding="utf-8")
         stats["seconds_total"] = round(time.perf_counter() - started, 3)
         write_json(staging / "stats.json", stats)
-        _write_card(staging)
+        write_card(staging)
     log.info(
         "wrote %s: train %d, test %d, rejected %d (%.1fs)",
         out_dir,
@@ -467,11 +468,3 @@ def _lock(recipe: Recipe, source: ResolvedSource) -> str:
     data["source_resolved"] = source.provenance
     data["code"] = {"curate": curate.__version__, "versions": versions()}
     return dump_yaml(data)
-
-
-def _write_card(staging: Path) -> None:
-    try:
-        from curate.card import write_card
-    except ImportError:
-        return
-    write_card(staging)

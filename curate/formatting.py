@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-_THINK = re.compile(r"\s*<think>\s*(.*?)\s*</think>\s*(.*)", re.DOTALL)
 
 
 def normalize_trace(text: str) -> str:
-    """`<think>\\n{reasoning}\\n</think>\\n\\n{answer}`: the shape under which a verbatim ChatML rendering of
+    """`<think>\n{reasoning}\n</think>\n\n{answer}`: the shape under which a verbatim ChatML rendering of
     the turn equals the stock Qwen3 template applied to the whole conversation (so token counts agree).
-    Text without a well-formed think block is returned stripped."""
-    match = _THINK.fullmatch(text)
-    if match is None or "<think>" in match.group(1) or "</think>" in match.group(2):
+    Text without exactly one well-formed leading think block is returned stripped. Plain string scans, not a
+    regex: this runs on every candidate trace."""
+    body = text.lstrip()
+    end = body.find("</think>")
+    if not body.startswith("<think>") or end < 0:
         return text.strip()
-    reasoning, answer = match.group(1), match.group(2).strip()
+    reasoning, answer = body[7:end].strip(), body[end + 8 :].strip()
+    if "<think>" in reasoning or "</think>" in answer:
+        return text.strip()
     return f"<think>\n{reasoning}\n</think>\n\n{answer}"
 
 

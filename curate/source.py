@@ -107,10 +107,13 @@ def _jsonl_to_parquet(path: Path) -> Path:
 
 
 def _hub_source(spec: SourceSpec) -> ResolvedSource:
-    from huggingface_hub import HfApi, constants, hf_hub_download
+    import httpx
+    from huggingface_hub import constants
     from huggingface_hub.errors import (
         GatedRepoError,
+        HfHubHTTPError,
         LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
@@ -118,14 +121,7 @@ def _hub_source(spec: SourceSpec) -> ResolvedSource:
     repo = spec.dataset or ""
     offline_hint = "download the parquet files and use `--source PATH`, or run offline with `--source sample`"
     try:
-        if constants.HF_HUB_OFFLINE:
-            files, sha = _hub_cached_files(repo, spec)
-        else:
-            info = HfApi().dataset_info(repo, revision=spec.revision, files_metadata=False)
-            sha = info.sha or spec.revision
-            names = [s.rfilename for s in info.siblings or []]
-            wanted = _config_files(repo, sha, spec, names)
-            files = [Path(hf_hub_download(repo, name, repo_type="dataset", revision=sha)) for name in wanted]
+        files, sha = _hub_files(repo, spec)
     except (RepositoryNotFoundError, GatedRepoError) as exc:
         raise CurateError(
             f"Hub dataset {repo!r} not found or not accessible ({type(exc).__name__})",
@@ -133,15 +129,20 @@ def _hub_source(spec: SourceSpec) -> ResolvedSource:
         ) from None
     except RevisionNotFoundError:
         raise CurateError(f"Hub dataset {repo!r} has no revision {spec.revision!r}") from None
-    except LocalEntryNotFoundError:
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled, httpx.TransportError):
+        state = (
+            "the Hub is offline (HF_HUB_OFFLINE)"
+            if constants.is_offline_mode()
+            else f"the Hub at {constants.ENDPOINT} cannot be reached"
+        )
         raise CurateError(
-            f"Hub dataset {repo!r}@{spec.revision} is not in the local cache and the Hub is offline",
+            f"Hub dataset {repo!r}@{spec.revision} ({spec.config}/{spec.split}) is not fully in the local "
+            f"cache and {state}",
             hint=offline_hint,
         ) from None
-    except OSError as exc:  # requests/httpx connection errors subclass OSError
-        raise CurateError(
-            f"cannot reach the Hugging Face Hub for {repo!r} ({type(exc).__name__})", hint=offline_hint
-        ) from None
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise CurateError(f"the Hub answered {status} for dataset {repo!r}", hint=offline_hint) from None
     provenance = {
         "kind": "hub",
         "dataset": repo,
@@ -153,22 +154,38 @@ def _hub_source(spec: SourceSpec) -> ResolvedSource:
     return _finish(files, provenance)
 
 
-def _hub_cached_files(repo: str, spec: SourceSpec) -> tuple[list[Path], str]:
-    from huggingface_hub import snapshot_download
+def _hub_files(repo: str, spec: SourceSpec) -> tuple[list[Path], str]:
+    """The config/split's files at one commit, and that commit.
 
-    folder = Path(snapshot_download(repo, repo_type="dataset", revision=spec.revision, local_files_only=True))
-    names = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
+    One path for every network state: online, the client resolves the revision (recording
+    `refs/<revision>` and the commit's file listing in the Hugging Face cache) and downloads; with
+    HF_HUB_OFFLINE or an unreachable Hub it answers from that cache, and refuses when the revision or any
+    file of the config is missing from it."""
+    from huggingface_hub import constants, get_cached_repo_tree, snapshot_download
+    from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFoundError
+
+    folder = Path(
+        snapshot_download(repo, repo_type="dataset", revision=spec.revision, allow_patterns=["README.md"])
+    )
+    sha = folder.name  # snapshots/<commit>
+    try:
+        names = [f.path for f in get_cached_repo_tree(repo, repo_type="dataset", revision=sha)]
+    except CachedRepoTreeNotFoundError:  # a cache filled file by file: what is on disk is all there is
+        names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
     wanted = _match(_patterns(_read_card(folder / "README.md"), spec), names, spec)
-    return [folder / name for name in wanted], folder.name
-
-
-def _config_files(repo: str, sha: str, spec: SourceSpec, names: list[str]) -> list[str]:
-    from huggingface_hub import hf_hub_download
-
-    card = None
-    if "README.md" in names:
-        card = Path(hf_hub_download(repo, "README.md", repo_type="dataset", revision=sha))
-    return _match(_patterns(_read_card(card), spec), names, spec)
+    snapshot_download(
+        repo,
+        repo_type="dataset",
+        revision=sha,
+        allow_patterns=wanted,
+        local_files_only=constants.is_offline_mode(),
+    )
+    missing = [name for name in wanted if not (folder / name).is_file()]
+    if missing:
+        raise LocalEntryNotFoundError(
+            f"{len(missing)} file(s) missing from the cached snapshot: {missing[0]}"
+        )
+    return [folder / name for name in wanted], sha
 
 
 def _read_card(path: Path | None) -> dict[str, Any]:

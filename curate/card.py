@@ -1,0 +1,858 @@
+"""The data card: a Hub `README.md` built only from what a run wrote into its output folder.
+
+Everything on the card is derived from the files beside it (stats.json, the parquet splits, the reports,
+recipe.lock.yaml), never from the clock or the machine, so the same output gives a byte-identical card and
+plot. Optional files may be missing (a hand-copied folder, a recipe without decontamination): their section
+then says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import yaml
+
+from curate.cache import atomic_write_text
+from curate.errors import CurateError
+
+TOKEN_PLOT = "num_tokens.png"
+SPLITS = ("train", "test")
+REJECTIONS = "rejections.parquet"
+MIX_COLUMNS = (("source", "Source"), ("problem_type", "Problem type"), ("question_type", "Question type"))
+PERCENTILES = (50, 90, 99)
+REPORT_ROWS = 50  # rows of a report table shown on the card; the JSON file beside it has them all
+
+OPENR1 = "open-r1/OpenR1-Math-220k"
+OPENR1_CITATION = """\
+@misc{openr1,
+    title = {Open R1: A fully open reproduction of DeepSeek-R1},
+    url = {https://github.com/huggingface/open-r1},
+    author = {Hugging Face},
+    month = {January},
+    year = {2025}
+}"""
+MODEL_CITATION = """\
+@misc{qwen3-4b-sft-math-2026,
+    title = {{Qwen3-4B-SFT-Math}: Pure Long-Think Math SFT of {Qwen3}-4B-Base},
+    author = {Hongyang Li, Xiao Li and {Sea-Fill Community}},
+    year = {2026},
+    publisher = {Hugging Face},
+    howpublished = {\\url{https://huggingface.co/96kevinli29/Qwen3-4B-SFT-Math}},
+    note = {Checkpoint trained with verl; warm-start for pre-RL alignment research. Maintained by Sea-Fill Community.}
+}"""
+
+COLUMN_MEANINGS = {
+    "messages": "the conversation verl trains on: a user turn (the problem) and an assistant turn "
+    "(`<think>` reasoning, then the solution with `\\boxed{}`)",
+    "uuid": "the source row's id",
+    "source": "where the problem comes from (olympiads, amc_aime, ...)",
+    "problem_type": "topic label from the source",
+    "question_type": "math-word-problem, MCQ or proof",
+    "answer": "the reference final answer (raw LaTeX)",
+    "data_source": "verl's reward/data routing key",
+    "category": "coarse category tag",
+    "num_tokens": "tokens of the whole conversation under the Qwen3 chat template",
+    "generation_index": "which of the source row's generations became the assistant turn",
+}
+
+
+@dataclass
+class SplitData:
+    """One output parquet split, with the few columns the card summarises."""
+
+    name: str
+    path: Path
+    rows: int
+    num_bytes: int
+    file_bytes: int
+    sha256: str
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> np.ndarray:
+        values = [v for v in self.columns.get("num_tokens", []) if v is not None]
+        return np.asarray(values, dtype=np.int64)
+
+
+@dataclass
+class CardInputs:
+    out_dir: Path
+    stats: dict[str, Any]
+    splits: list[SplitData]
+    lock: dict[str, Any] | None
+    reports: dict[str, Any]
+    rejections: SplitData | None
+    features: list[dict[str, Any]]
+
+    @property
+    def source(self) -> dict[str, Any]:
+        return self.stats.get("source") or {}
+
+    @property
+    def is_sample(self) -> bool:
+        return self.source.get("kind") == "sample"
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        return self.lock or {}
+
+    def split(self, name: str) -> SplitData | None:
+        return next((s for s in self.splits if s.name == name), None)
+
+
+def write_card(out_dir: Path) -> Path:
+    """Write `README.md` and the token-length plot into a `curate run` output folder; return the card path."""
+    out_dir = Path(out_dir)
+    inputs = load_inputs(out_dir)
+    plot = write_token_plot(inputs.splits, out_dir / TOKEN_PLOT)
+    card = out_dir / "README.md"
+    atomic_write_text(card, render_card(inputs, plot_name=plot.name if plot else None))
+    return card
+
+
+def load_inputs(out_dir: Path) -> CardInputs:
+    stats_path = out_dir / "stats.json"
+    if not stats_path.is_file():
+        raise CurateError(
+            "no stats.json here, so this is not a curate output",
+            where=str(out_dir),
+            hint="run `curate run RECIPE`",
+        )
+    try:
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CurateError(
+            f"stats.json is not valid JSON ({exc.msg}, line {exc.lineno})", where=str(stats_path)
+        ) from None
+    splits = [s for s in (_read_split(out_dir / f"{name}.parquet", name) for name in SPLITS) if s is not None]
+    if not any(s.name == "train" for s in splits):
+        raise CurateError("no train.parquet here", where=str(out_dir), hint="re-run `curate run RECIPE`")
+    rejections = _read_split(out_dir / REJECTIONS, "rejections", summary=())
+    train_schema = pq.read_schema(out_dir / "train.parquet")
+    return CardInputs(
+        out_dir=out_dir,
+        stats=stats,
+        splits=splits,
+        lock=_read_lock(out_dir / "recipe.lock.yaml"),
+        reports=_read_reports(out_dir),
+        rejections=rejections,
+        features=_features(train_schema),
+    )
+
+
+def _read_split(
+    path: Path,
+    name: str,
+    summary: tuple[str, ...] = ("num_tokens", "source", "problem_type", "question_type"),
+) -> SplitData | None:
+    if not path.is_file():
+        return None
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid or OSError for a damaged file
+        raise CurateError(
+            f"not a readable parquet file ({str(exc).splitlines()[0]})", where=str(path)
+        ) from None
+    wanted = [c for c in summary if c in parquet.schema_arrow.names]
+    columns: dict[str, list[Any]] = {c: [] for c in wanted}
+    num_bytes = 0
+    # Row group by row group: the in-memory (Arrow) size the `datasets` library reports as num_bytes,
+    # without ever holding a whole split of long traces in memory.
+    for index in range(parquet.num_row_groups):
+        group = parquet.read_row_group(index)
+        num_bytes += group.nbytes
+        for column in wanted:
+            columns[column].extend(group.column(column).to_pylist())
+    return SplitData(
+        name=name,
+        path=path,
+        rows=parquet.metadata.num_rows,
+        num_bytes=num_bytes,
+        file_bytes=path.stat().st_size,
+        sha256=sha256_file(path),
+        columns=columns,
+    )
+
+
+def sha256_file(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def _read_lock(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CurateError(f"recipe.lock.yaml is not valid YAML ({exc})", where=str(path)) from None
+    return data if isinstance(data, dict) else None
+
+
+def _read_reports(out_dir: Path) -> dict[str, Any]:
+    reports = {}
+    for path in sorted(out_dir.glob("*_report.json")):
+        try:
+            reports[path.name.removesuffix("_report.json")] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CurateError(f"not valid JSON ({exc.msg}, line {exc.lineno})", where=str(path)) from None
+    return reports
+
+
+def _features(schema: Any) -> list[dict[str, Any]]:
+    """The parquet schema in the Hub's `dataset_info.features` form, as the `datasets` library writes it."""
+    from datasets import Features
+
+    return Features.from_arrow_schema(schema)._to_yaml_list()
+
+
+# --- plot -------------------------------------------------------------------------------------------------
+
+
+def write_token_plot(splits: list[SplitData], path: Path) -> Path | None:
+    """Histogram of `num_tokens` per split with the train percentiles marked. Fixed size, dpi and no
+    software/date metadata, so identical data gives identical PNG bytes."""
+    series = [(s.name, s.tokens) for s in splits if s.tokens.size]
+    if not series:
+        path.unlink(missing_ok=True)
+        return None
+    from matplotlib.figure import Figure
+
+    top = max(int(values.max()) for _, values in series)
+    bins = np.linspace(0, max(top, 1), 51)
+    figure = Figure(figsize=(8, 4), dpi=100)
+    axes = figure.subplots()
+    colors = {"train": "#1f77b4", "test": "#ff7f0e"}
+    for name, values in series:
+        # Density, so a 200-row test split is comparable with a 45K-row train split.
+        axes.hist(
+            values,
+            bins=bins,
+            density=True,
+            alpha=0.55,
+            label=f"{name} ({values.size:,} rows)",
+            color=colors.get(name),
+        )
+    reference = series[0][1]
+    for q, style in zip(PERCENTILES, (":", "--", "-.")):
+        value = _percentile(reference, q)
+        axes.axvline(
+            value, color="black", linestyle=style, linewidth=1, label=f"{series[0][0]} p{q} = {value:,}"
+        )
+    axes.set_xlabel("tokens per row (Qwen3 chat template)")
+    axes.set_ylabel("density")
+    axes.set_title("Token lengths")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp")
+    figure.savefig(tmp, format="png", metadata={"Software": None})
+    tmp.replace(path)
+    return path
+
+
+def _percentile(values: np.ndarray, q: float) -> int:
+    return round(float(np.percentile(values, q)))
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+
+
+def render_card(inputs: CardInputs, plot_name: str | None) -> str:
+    parts = [
+        "---\n"
+        + yaml.safe_dump(front_matter(inputs), sort_keys=False, allow_unicode=True, width=100)
+        + "---\n",
+        _intro(inputs),
+        _how_made(inputs),
+        _usage(inputs),
+        _funnel(inputs),
+        _token_section(inputs, plot_name),
+        _mix_section(inputs),
+        _decontamination(inputs),
+        _other_reports(inputs),
+        _recipe_section(inputs),
+        _versions(inputs),
+        _citations(inputs),
+    ]
+    return "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
+
+
+def front_matter(inputs: CardInputs) -> dict[str, Any]:
+    card = inputs.recipe.get("card") or {}
+    total = sum(s.rows for s in inputs.splits)
+    tags = ["math", "reasoning", "long-cot", "sft", "verl", "curate"]
+    if inputs.is_sample:
+        tags.append("synthetic")
+    meta: dict[str, Any] = {
+        "license": card.get("license") or "apache-2.0",
+        "language": card.get("language") or ["en"],
+        "pretty_name": _pretty_name(inputs),
+        "task_categories": ["text-generation"],
+        "tags": tags,
+        "size_categories": [size_category(total)],
+    }
+    source = source_dataset(inputs.source)
+    if source:
+        meta["source_datasets"] = [source]
+    splits = [s for s in inputs.splits if s.rows > 0] or [inputs.splits[0]]
+    meta["configs"] = [
+        {
+            "config_name": "default",
+            "default": True,
+            "data_files": [{"split": s.name, "path": s.path.name} for s in splits],
+        }
+    ]
+    infos = [
+        {
+            "config_name": "default",
+            "features": inputs.features,
+            "splits": [{"name": s.name, "num_bytes": s.num_bytes, "num_examples": s.rows} for s in splits],
+            "download_size": sum(s.file_bytes for s in splits),
+            "dataset_size": sum(s.num_bytes for s in splits),
+        }
+    ]
+    if inputs.rejections is not None:
+        rejected = inputs.rejections
+        meta["configs"].append(
+            {"config_name": "rejections", "data_files": [{"split": "rejected", "path": rejected.path.name}]}
+        )
+        infos.append(
+            {
+                "config_name": "rejections",
+                "features": _features(pq.read_schema(rejected.path)),
+                "splits": [
+                    {"name": "rejected", "num_bytes": rejected.num_bytes, "num_examples": rejected.rows}
+                ],
+                "download_size": rejected.file_bytes,
+                "dataset_size": rejected.num_bytes,
+            }
+        )
+    meta["dataset_info"] = infos
+    return meta
+
+
+def size_category(rows: int) -> str:
+    """The Hub's size_categories bucket for a row count."""
+    if rows < 1000:
+        return "n<1K"
+    bounds = ["1K", "10K", "100K", "1M", "10M", "100M", "1B", "10B", "100B", "1T"]
+    index = min(int(math.log10(rows)) - 3, len(bounds) - 2)
+    return f"{bounds[index]}<n<{bounds[index + 1]}"
+
+
+def source_dataset(source: dict[str, Any]) -> str | None:
+    """The Hub id the rows come from: the Hub source itself; None for local files or the synthetic sample,
+    whose origin the card cannot vouch for."""
+    return source.get("dataset") if source.get("kind") == "hub" else None
+
+
+def _pretty_name(inputs: CardInputs) -> str:
+    card = inputs.recipe.get("card") or {}
+    return str(card.get("pretty_name") or inputs.stats.get("recipe") or inputs.out_dir.name)
+
+
+def _intro(inputs: CardInputs) -> str:
+    rows = inputs.stats.get("rows") or {}
+    counts = ", ".join(f"{s.rows:,} {s.name}" for s in inputs.splits)
+    lines = [f"# {_pretty_name(inputs)}", ""]
+    if inputs.is_sample:
+        source = inputs.source
+        lines += [
+            "> [!WARNING]",
+            "> **Built from curate's embedded offline sample, not from a real dataset.** The source was "
+            f"{source.get('rows', '?'):,} synthetic OpenR1-shaped rows (sample seed {source.get('seed', '?')}, "
+            f"generator v{source.get('generator_version', '?')}) with planted defects for testing the filters. "
+            "Use it to check a pipeline end to end; do not train or evaluate on it.",
+            "",
+        ]
+    description = (inputs.recipe.get("description") or "").strip()
+    if description:
+        lines += [description, ""]
+    lines.append(
+        f"A supervised fine-tuning set of long chain-of-thought math solutions in verl's multi-turn `messages` "
+        f"format ({counts} rows), curated with `curate` by the recipe "
+        f"`{inputs.stats.get('recipe', '?')}` from {_source_phrase(inputs.source)}."
+    )
+    if rows.get("source"):
+        kept = sum(s.rows for s in inputs.splits)
+        lines.append(
+            f"Of {rows['source']:,} source rows, {rows.get('pool', kept):,} passed every filter and {kept:,} "
+            "were drawn into the splits."
+        )
+    return "\n".join(lines)
+
+
+def _source_phrase(source: dict[str, Any]) -> str:
+    kind = source.get("kind")
+    if kind == "hub":
+        name = source.get("dataset", "?")
+        phrase = f"[{name}](https://huggingface.co/datasets/{name}) (config `{source.get('config')}`, "
+        phrase += f"split `{source.get('split')}`, revision `{source.get('revision')}`"
+        if source.get("commit"):
+            phrase += f", commit `{source['commit']}`"
+        return phrase + ")"
+    if kind == "sample":
+        return "the embedded offline sample (synthetic rows)"
+    if kind == "path":
+        return f"local files (`{source.get('path')}`)"
+    return "an unrecorded source"
+
+
+def _how_made(inputs: CardInputs) -> str:
+    recipe = inputs.recipe
+    lines = ["## How it was made", ""]
+    lines.append(
+        f"- **Recipe:** `{inputs.stats.get('recipe', '?')}` (hash `{inputs.stats.get('recipe_sha256', '?')}`)"
+    )
+    lines.append(f"- **Source:** {_source_phrase(inputs.source)}")
+    filters = recipe.get("filters") or [{entry.get("filter"): None} for entry in _filter_steps(inputs)]
+    if filters:
+        lines.append("- **Filters, in order:**")
+        for item in filters:
+            for name, params in item.items():
+                shown = json.dumps(params, sort_keys=True, ensure_ascii=False) if params else ""
+                lines.append(f"  1. `{name}` {f'`{shown}`' if shown else ''}".rstrip())
+    select = (recipe.get("select") or {}).get("strategy")
+    if select:
+        lines.append(
+            f"- **Assistant turn:** the `{select}` generation of each row that passed every trace filter."
+        )
+    sample = recipe.get("sample")
+    if sample:
+        size = sample.get("size")
+        what = f"{size:,} train rows" if size else "every surviving row"
+        lines.append(
+            f"- **Sampling:** {what} plus a {sample.get('test_size', 0):,}-row test split, seed "
+            f"{recipe.get('seed')}, ranked by a seeded hash of the uuid (nested: a smaller set with the same "
+            "seed and filters is a subset of a larger one; test rows are never in train)"
+            + (
+                f"; source weights {json.dumps(sample['weights'], sort_keys=True)}"
+                if sample.get("weights")
+                else ""
+            )
+            + (f"; stratified by `{sample['stratify']}`" if sample.get("stratify") else "")
+            + "."
+        )
+    fmt = recipe.get("format") or {}
+    if fmt:
+        system = "a system prompt" if fmt.get("system_prompt") else "no system turn"
+        lines.append(
+            f"- **Format:** {system}, user template `{fmt.get('user_template', '{problem}')}`, "
+            f"`data_source` = `{fmt.get('data_source')}`."
+        )
+    return "\n".join(lines)
+
+
+def _filter_steps(inputs: CardInputs) -> list[dict[str, Any]]:
+    return [e for e in inputs.stats.get("funnel") or [] if e.get("level") != "sample"]
+
+
+def _usage(inputs: CardInputs) -> str:
+    files = ", ".join(f'"{s.name}": "{s.path.name}"' for s in inputs.splits if s.rows)
+    return "\n".join(
+        [
+            "## Use",
+            "",
+            "```python",
+            "from datasets import load_dataset",
+            "",
+            "# the parquet files of this repository (or of the local output folder)",
+            f'ds = load_dataset("parquet", data_files={{{files}}})',
+            "```",
+            "",
+            _verl_line(inputs),
+            "",
+            _table(
+                ["column", "type", "meaning"],
+                [
+                    [f"`{f['name']}`", _feature_type(f), COLUMN_MEANINGS.get(f["name"], "")]
+                    for f in inputs.features
+                ],
+            ),
+        ]
+    )
+
+
+def _verl_line(inputs: CardInputs) -> str:
+    test = inputs.split("test")
+    keys = "data.train_files=train.parquet" + (" data.val_files=test.parquet" if test and test.rows else "")
+    line = f"verl SFT (`verl.trainer.sft_trainer`): `{keys} data.messages_key=messages`."
+    bounds = [
+        params.get("max_tokens")
+        for item in inputs.recipe.get("filters") or []
+        for name, params in item.items()
+        if name == "token_length" and isinstance(params, dict) and params.get("max_tokens")
+    ]
+    if bounds:
+        line += f" Every row has at most {min(bounds):,} tokens (`token_length`): a `data.max_length` of that size never truncates."
+    return line
+
+
+def _feature_type(feature: dict[str, Any]) -> str:
+    if "dtype" in feature:
+        return str(feature["dtype"])
+    if "list" in feature:
+        inner = feature["list"]
+        if isinstance(inner, list):
+            return "list of {" + ", ".join(f"{f['name']}: {_feature_type(f)}" for f in inner) + "}"
+        return f"list of {inner}"
+    return "struct"
+
+
+def _funnel(inputs: CardInputs) -> str:
+    funnel = inputs.stats.get("funnel") or []
+    if not funnel:
+        return "## Funnel\n\nstats.json records no steps."
+    rows = []
+    source_rows = (inputs.stats.get("rows") or {}).get("source")
+    if source_rows is not None:
+        rows.append(["source", "", "", f"{source_rows:,}", "", ""])
+    for entry in funnel:
+        dropped = entry.get("dropped") or {}
+        reasons = ", ".join(f"{reason}: {count:,}" for reason, count in sorted(dropped.items()))
+        rows.append(
+            [
+                f"`{entry.get('filter')}`",
+                entry.get("level", ""),
+                f"{entry.get('rows_in', 0):,}",
+                f"{entry.get('rows_out', 0):,}",
+                f"{entry.get('rows_in', 0) - entry.get('rows_out', 0):,}",
+                reasons,
+            ]
+        )
+    lines = [
+        "## Funnel",
+        "",
+        "Rows in and out of each step, in recipe order; every dropped row is listed with its filter, reason and "
+        "detail in `rejections.parquet` (config `rejections`).",
+        "",
+        _table(
+            ["step", "level", "rows in", "rows out", "dropped", "drops by reason"], rows, numeric=(2, 3, 4)
+        ),
+    ]
+    generations = [
+        f"`{e['filter']}` {g.get('kept', 0):,} of {g.get('seen', 0):,}"
+        for e in funnel
+        if isinstance(g := e.get("generations"), dict) and g.get("seen")
+    ]
+    if generations:
+        lines += [
+            "",
+            "Trace filters judge each generation of a row; a row survives if one generation passes all of them. "
+            "Generations kept: " + "; ".join(generations) + ".",
+        ]
+    return "\n".join(lines)
+
+
+def _token_section(inputs: CardInputs, plot_name: str | None) -> str:
+    rows = []
+    for split in inputs.splits:
+        tokens = split.tokens
+        if not tokens.size:
+            continue
+        rows.append(
+            [split.name, f"{tokens.size:,}", f"{tokens.mean():,.0f}"]
+            + [f"{_percentile(tokens, q):,}" for q in PERCENTILES]
+            + [f"{int(tokens.max()):,}"]
+        )
+    if not rows:
+        return "## Token lengths\n\nNo `num_tokens` values were recorded."
+    lines = [
+        "## Token lengths",
+        "",
+        "Tokens per row: the whole conversation rendered with the Qwen3 chat template and counted with the "
+        "Qwen3 tokenizer, as verl sees it.",
+        "",
+        _table(
+            ["split", "rows", "mean"] + [f"p{q}" for q in PERCENTILES] + ["max"], rows, numeric=range(1, 7)
+        ),
+    ]
+    if plot_name:
+        lines += ["", f"![Token length histogram]({plot_name})"]
+    return "\n".join(lines)
+
+
+def _mix_section(inputs: CardInputs) -> str:
+    shown = [s for s in inputs.splits if s.rows]
+    lines = ["## Composition"]
+    for column, title in MIX_COLUMNS:
+        counts = {
+            s.name: Counter(v if v is not None else "(missing)" for v in s.columns.get(column, []))
+            for s in shown
+        }
+        if not any(counts.values()):
+            continue
+        values = sorted(
+            {v for c in counts.values() for v in c}, key=lambda v: (-sum(c[v] for c in counts.values()), v)
+        )
+        rows = []
+        for value in values:
+            row = [f"`{value}`"]
+            for split in shown:
+                n = counts[split.name][value]
+                row.append(f"{n:,} ({100 * n / split.rows:.1f}%)")
+            rows.append(row)
+        lines += [
+            "",
+            f"### {title}",
+            "",
+            _table([title.lower()] + [s.name for s in shown], rows, numeric=range(1, 1 + len(shown))),
+        ]
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
+def _decontamination(inputs: CardInputs) -> str:
+    names = [e.get("filter", "") for e in _filter_steps(inputs)]
+    decontam = [n for n in names if n.startswith("decontam")]
+    reports = {k: v for k, v in inputs.reports.items() if k.startswith("decontam")}
+    lines = ["## Decontamination", ""]
+    if not decontam and not reports:
+        lines.append(
+            "> [!CAUTION]\n> This recipe ran no decontamination filter: rows may copy benchmark problems "
+            "(OpenR1-Math-220k contains AMC/AIME problems). Do not evaluate a model trained on it on those "
+            "benchmarks without checking."
+        )
+        return "\n".join(lines)
+    funnel = {e.get("filter"): e for e in _filter_steps(inputs)}
+    for name in decontam:
+        entry = funnel.get(name) or {}
+        dropped = sum((entry.get("dropped") or {}).values())
+        lines.append(f"`{name}` removed {dropped:,} rows that match benchmark problems.")
+    for name, report in reports.items():
+        file_name = f"{name}_report.json"
+        lines += ["", _benchmark_report(report, file_name) or _report_body(report, file_name)]
+    if decontam and not reports:
+        lines += ["", "The filter wrote no report."]
+    return "\n".join(lines)
+
+
+def _benchmark_report(report: Any, file_name: str) -> str | None:
+    """The decontamination report (per benchmark: items checked and found, and each item found with the
+    source rows copying it) as tables; None when the report does not have that shape."""
+    per_benchmark = report.get("per_benchmark") if isinstance(report, dict) else None
+    if not isinstance(per_benchmark, dict) or not all(isinstance(v, dict) for v in per_benchmark.values()):
+        return None
+    settings = report.get("settings") or {}
+    checked = ", ".join(f"`{name}`" for name in per_benchmark)
+    shown = (
+        ", ".join(f"{key} {_cell(value)}" for key, value in settings.items())
+        if isinstance(settings, dict)
+        else ""
+    )
+    lines = [f"Checked against {checked}" + (f" ({shown})" if shown else "") + "."]
+    lines += [
+        "",
+        _table(
+            ["benchmark", "items", "items found", "rows removed"],
+            [
+                [f"`{name}`", _cell(b.get("items")), _cell(b.get("items_found")), _cell(b.get("rows"))]
+                for name, b in per_benchmark.items()
+            ],
+            numeric=(1, 2, 3),
+        ),
+    ]
+    found = [(name, item) for name, b in per_benchmark.items() for item in b.get("found") or []]
+    if not found:
+        return "\n".join([*lines, "", "No benchmark item was found in the source."])
+    rows = [
+        [
+            f"`{name}`",
+            _cell(item.get("item_id")),
+            _code(_shorten(str(item.get("problem", "")), 90)),
+            _code(str(item.get("answer", ""))),
+            _cell(len(item.get("uuids") or [])),
+            _cell(item.get("best_score")),
+            _cell(item.get("detectors")),
+            _cell(item.get("uuids")),
+        ]
+        for name, item in found[:REPORT_ROWS]
+    ]
+    lines += [
+        "",
+        "Every benchmark item found, with the source rows that copy it (all of them removed):",
+        "",
+        _table(["benchmark", "item", "problem", "answer", "rows", "best score", "detectors", "uuids"], rows),
+    ]
+    if len(found) > REPORT_ROWS:
+        lines += ["", f"{len(found) - REPORT_ROWS:,} more in `{file_name}`."]
+    return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _code(text: str) -> str:
+    """Inline code, so LaTeX cut mid-formula shows as typed instead of half-rendered."""
+    return "`" + text.replace("`", "'") + "`" if text else ""
+
+
+def _other_reports(inputs: CardInputs) -> str:
+    others = {k: v for k, v in inputs.reports.items() if not k.startswith("decontam")}
+    if not others:
+        return ""
+    lines = ["## Filter reports", "", "What each filter wrote to its `<filter>_report.json` beside the data."]
+    for name, report in others.items():
+        lines += [
+            "",
+            f"<details><summary><code>{name}</code></summary>",
+            "",
+            _report_body(report, f"{name}_report.json"),
+            "",
+            "</details>",
+        ]
+    return "\n".join(lines)
+
+
+def _report_body(report: Any, file_name: str) -> str:
+    """A filter report as markdown: scalars as a list, lists of records and mappings of records as tables.
+    Reports are free-form JSON (each filter decides its own), so this renders any shape it is given."""
+    if not isinstance(report, dict):
+        return _json_block(report)
+    lines: list[str] = []
+    for key, value in report.items():
+        if _is_scalar(value):
+            lines.append(f"- {key}: {_cell(value)}")
+        elif _is_records(value):
+            lines += ["", f"**{key}**", "", _records_table(value, file_name)]
+        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            records = [{"": k, **v} for k, v in value.items()]
+            lines += ["", f"**{key}**", "", _records_table(records, file_name)]
+        elif isinstance(value, dict) and value and all(_is_records(v) for v in value.values()):
+            for sub, records in value.items():
+                lines += ["", f"**{key}: {sub}**", "", _records_table(records, file_name)]
+        elif isinstance(value, dict) and all(_is_scalar(v) for v in value.values()):
+            lines.append(f"- {key}: " + (", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) or "none"))
+        else:
+            lines.append(f"- {key}: {_cell(value)}")
+    return "\n".join(lines).strip("\n")
+
+
+def _records_table(records: list[dict[str, Any]], file_name: str) -> str:
+    columns: list[str] = []
+    for record in records:
+        columns += [k for k in record if k not in columns]
+    rows = [[_cell(record.get(c)) for c in columns] for record in records[:REPORT_ROWS]]
+    table = _table(columns, rows)
+    if len(records) > REPORT_ROWS:
+        table += f"\n\n{len(records) - REPORT_ROWS:,} more in `{file_name}`."
+    return table
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list):
+        shown = ", ".join(_cell(v) for v in value[:3])
+        return shown + (f" (+{len(value) - 3:,} more)" if len(value) > 3 else "")
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def _json_block(value: Any) -> str:
+    return "```json\n" + json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n```"
+
+
+def _recipe_section(inputs: CardInputs) -> str:
+    lock = inputs.out_dir / "recipe.lock.yaml"
+    if not lock.is_file():
+        return "## Recipe\n\nrecipe.lock.yaml is missing from this folder."
+    return "\n".join(
+        [
+            "## Recipe",
+            "",
+            "The fully resolved recipe as run (`recipe.lock.yaml`): every default filled in, the source revision, "
+            "the source files with their hashes and the package versions.",
+            "",
+            "<details><summary>recipe.lock.yaml</summary>",
+            "",
+            "```yaml",
+            lock.read_text(encoding="utf-8").rstrip("\n"),
+            "```",
+            "",
+            "</details>",
+        ]
+    )
+
+
+def _versions(inputs: CardInputs) -> str:
+    files = list(inputs.splits) + ([inputs.rejections] if inputs.rejections else [])
+    lines = [
+        "## Files, hashes and versions",
+        "",
+        _table(
+            ["file", "rows", "bytes", "sha256"],
+            [[f"`{s.path.name}`", f"{s.rows:,}", f"{s.file_bytes:,}", f"`{s.sha256}`"] for s in files],
+            numeric=(1, 2),
+        ),
+    ]
+    versions = inputs.stats.get("versions") or {}
+    if versions:
+        lines += ["", _table(["package", "version"], [[f"`{k}`", v] for k, v in versions.items()])]
+    return "\n".join(lines)
+
+
+def _citations(inputs: CardInputs) -> str:
+    lines = ["## Citation", ""]
+    custom = ((inputs.recipe.get("card") or {}).get("citation") or "").strip()
+    if custom:
+        lines += ["This dataset:", "", "```bibtex", custom, "```", ""]
+    source = source_dataset(inputs.source)
+    if source in (None, OPENR1) or inputs.source.get("kind") != "hub":
+        lines += [
+            f"The source, [{OPENR1}](https://huggingface.co/datasets/{OPENR1}):",
+            "",
+            "```bibtex",
+            OPENR1_CITATION,
+            "```",
+            "",
+        ]
+    else:
+        lines += [
+            f"The source, [{source}](https://huggingface.co/datasets/{source}): see its dataset card.",
+            "",
+        ]
+    lines += [
+        "The model this recipe family reproduces, "
+        "[Qwen3-4B-SFT-Math](https://huggingface.co/96kevinli29/Qwen3-4B-SFT-Math):",
+        "",
+        "```bibtex",
+        MODEL_CITATION,
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: Any = ()) -> str:
+    numeric = set(numeric)
+    align = ["---:" if i in numeric else "---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(_escape(h) for h in headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_escape(str(c)) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,192 @@
+"""`answer_verify`: keep a generation only when its final answer is right.
+
+The final answer is the last top-level `\\boxed{...}` after `</think>` (`curate.mathcheck.extract_boxed`),
+judged against the row's `answer` by math-verify in worker processes with a hard per-answer timeout and a
+disk cache (`curate.mathcheck.Verifier`). OpenR1's own labels do not always reproduce (a generation that
+boxes two values, a bare option letter accepted against a full answer), hence the default `reverify`.
+
+Modes:
+- `reverify` (default): ignore the dataset's labels; keep a generation whose boxed answer math-verify accepts.
+- `trust_labels`: keep a generation the dataset labels correct, without reading it. The label is
+  `correctness_math_verify`; where that is not True and `llama_fallback` is on, the Llama-3.3-70B judge's
+  `correctness_llama` decides when it is present (null means the judge was not run on that row, about 88% of
+  rows). This reproduces what OpenR1 counts in `correctness_count`.
+- `agree`: keep only a generation that both our verification and the dataset's label accept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+import curate.mathcheck
+from curate.cache import source_code_hash
+from curate.mathcheck import Verifier, VerifyResult, config_id, extract_boxed
+from filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
+
+# Verifier status -> drop reason (a "correct" status keeps the trace).
+REASONS = {
+    "wrong": "wrong_answer",
+    "timeout": "verify_timeout",
+    "gold_unparsable": "gold_unparsable",
+    "pred_unparsable": "pred_unparsable",
+    "error": "verify_error",
+}
+_SHOWN = 80  # characters of an answer quoted in a drop's detail
+_EXAMPLES = 5  # examples per drop reason in the report
+
+
+class AnswerVerifyParams(FilterParams):
+    mode: Literal["reverify", "trust_labels", "agree"] = "reverify"
+    timeout: float = Field(5.0, gt=0, le=600, description="seconds math-verify may spend on one answer")
+    workers: int | None = Field(None, ge=1, description="worker processes; default: the recipe's workers")
+    llama_fallback: bool = Field(True, description="labels: use correctness_llama where math-verify said no")
+
+
+def dataset_label(trace: Trace, llama_fallback: bool = True) -> bool | None:
+    """The dataset's verdict on a generation (see the module docstring); None when it has none."""
+    if trace.correctness_math_verify is True:
+        return True
+    if llama_fallback and trace.correctness_llama is not None:
+        return bool(trace.correctness_llama)
+    return trace.correctness_math_verify
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…")
+
+
+@register("answer_verify")
+class AnswerVerify(TraceFilter):
+    """Keep generations whose boxed final answer is correct (see the module docstring for the modes)."""
+
+    Params = AnswerVerifyParams
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._verifier: Verifier | None = None
+        self._verifier_stats: dict[str, int] | None = None  # kept past close(): the engine reports after it
+
+    @property
+    def _params(self) -> AnswerVerifyParams:
+        return self.params  # type: ignore[return-value]
+
+    def fingerprint_extra(self) -> str:
+        # Verdicts depend on the extraction/judging code and the math-verify/sympy versions, not only on
+        # this module and the parameters.
+        return f"{config_id()}|{source_code_hash(curate.mathcheck)}"
+
+    def setup(self) -> None:
+        if self._params.mode != "trust_labels" and self._verifier is None:
+            cache = Path(self.context.cache_dir) / "mathcheck.sqlite" if self.context.cache_dir else None
+            workers = self._params.workers or max(1, self.context.workers)
+            self._verifier = Verifier(workers=workers, timeout=self._params.timeout, cache_path=cache)
+
+    def close(self) -> None:
+        if self._verifier is not None:
+            self._verifier_stats = dict(self._verifier.stats)
+            self._verifier.close()
+            self._verifier = None
+
+    def filter(self, trace: Trace) -> Verdict:
+        return self.filter_batch([trace])[0]
+
+    def filter_batch(self, traces: Sequence[Trace]) -> list[Verdict]:
+        """All generations of the batch go to the verifier in one call: deduplicated, cached, batched."""
+        params = self._params
+        if params.mode == "trust_labels":
+            return [self._by_label(trace) for trace in traces]
+        self.setup()
+        assert self._verifier is not None
+        answers = [extract_boxed(trace.text) for trace in traces]
+        asked = [i for i, answer in enumerate(answers) if answer is not None]
+        results = self._verifier.verify_many([(traces[i].answer, answers[i]) for i in asked])
+        by_index: dict[int, VerifyResult] = dict(zip(asked, results))
+        verdicts: list[Verdict] = []
+        for i, trace in enumerate(traces):
+            result = by_index.get(i)
+            if result is None:
+                verdicts.append(
+                    Drop(
+                        "no_boxed",
+                        f"generation {trace.index}: no closed \\boxed{{}} after </think>",
+                        {"generation": trace.index},
+                    )
+                )
+            elif params.mode == "reverify":
+                verdicts.append(self._by_verification(trace, answers[i], result))
+            else:
+                verdicts.append(self._by_both(trace, answers[i], result))
+        return verdicts
+
+    def _info(self, trace: Trace, answer: str | None, status: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "generation": trace.index,
+            "extracted": answer,
+            "gold": trace.answer,
+            "status": status,
+            **extra,
+        }
+
+    def _by_verification(self, trace: Trace, answer: str | None, result: VerifyResult) -> Verdict:
+        if result.ok:
+            return KEEP
+        return Drop(
+            REASONS[result.status],
+            f"generation {trace.index}: boxed {_short(answer or '')} vs answer {_short(trace.answer)}: "
+            f"{result.status.replace('_', ' ')}",
+            self._info(trace, answer, result.status),
+        )
+
+    def _by_label(self, trace: Trace) -> Verdict:
+        label = dataset_label(trace, self._params.llama_fallback)
+        if label is True:
+            return KEEP
+        info = {
+            "generation": trace.index,
+            "correctness_math_verify": trace.correctness_math_verify,
+            "correctness_llama": trace.correctness_llama,
+        }
+        if label is None:
+            return Drop(
+                "label_missing", f"generation {trace.index}: the dataset has no correctness label", info
+            )
+        return Drop("label_false", f"generation {trace.index}: the dataset labels it incorrect", info)
+
+    def _by_both(self, trace: Trace, answer: str | None, result: VerifyResult) -> Verdict:
+        label = dataset_label(trace, self._params.llama_fallback)
+        if result.status not in ("correct", "wrong"):  # no verdict of ours to agree with
+            return self._by_verification(trace, answer, result)
+        if result.ok and label is True:
+            return KEEP
+        if not result.ok and label is not True:
+            return self._by_verification(trace, answer, result)
+        ours = "correct" if result.ok else "wrong"
+        theirs = {True: "correct", False: "incorrect", None: "missing"}[label]
+        return Drop(
+            "label_disagrees",
+            f"generation {trace.index}: math-verify says {ours} for boxed {_short(answer or '')} vs answer "
+            f"{_short(trace.answer)}; the dataset's label is {theirs}",
+            self._info(trace, answer, result.status, label=label),
+        )
+
+    def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any] | None:
+        """Drop counts per reason, the verifier's counters, and the first few examples of each reason."""
+        counts = Counter(drop.reason for _, drop in drops)
+        examples: dict[str, list[dict[str, Any]]] = {}
+        for uuid, drop in sorted(drops, key=lambda item: item[0]):
+            shown = examples.setdefault(drop.reason, [])
+            if len(shown) < _EXAMPLES:
+                shown.append({"uuid": uuid, **(drop.info or {})})
+        return {
+            "mode": self._params.mode,
+            "timeout_s": self._params.timeout,
+            "judge": config_id(),
+            "dropped": dict(sorted(counts.items())),
+            "verifier": dict(self._verifier.stats) if self._verifier is not None else self._verifier_stats,
+            "examples": examples,
+        }

@@ -1,0 +1,245 @@
+"""`decontaminate`: measured quality on planted cases, the detectors' edges, reports and recipe use."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from curate import benchmarks
+from curate.engine import run_recipe
+from curate.errors import CurateError
+from curate.recipe import load_recipe, parse_recipe
+from curate.textnorm import normalize
+from filters import Drop, FilterContext, Row
+from filters.decontam import ContaminationIndex, Decontaminate, DecontaminateParams
+from tests import openr1_rows as rows
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "measure_decontam.py"
+
+
+def _measure_module():
+    spec = importlib.util.spec_from_file_location("measure_decontam", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def full_index() -> ContaminationIndex:
+    return ContaminationIndex.build(list(benchmarks.NAMES))
+
+
+@pytest.mark.slow
+def test_measured_quality_on_planted_cases() -> None:
+    """The targets of issue 3, on every canonical problem of every bundled set (scripts/measure_decontam.py)."""
+    measure = _measure_module()
+    result = measure.measure(clean_count=2000, seed=1)
+    recall = {kind: value["rate"] for kind, value in result["recall"].items()}
+    for kind in ("verbatim", *measure.FORMATTING_KINDS):
+        assert recall[kind] == 1.0, (kind, result["missed"].get(kind))
+    assert recall["embedded"] >= 0.95 and recall["reworded"] >= 0.95, recall
+    assert recall["variants"] == 1.0
+    assert result["recall"]["verbatim"]["total"] == 717
+    assert result["clean_total"] >= 6000
+    assert result["false_positive_rate"] < 0.005, result["flagged_clean"]
+
+
+def test_stock_phrases_alone_never_flag(full_index: ContaminationIndex) -> None:
+    clean = [
+        "Let $N$ be the number of ways to colour the faces of a cube with $4$ colours so that adjacent faces "
+        "differ. Find the remainder when $N$ is divided by $1000$.",
+        "A fair coin is flipped $9$ times. The probability of never getting two heads in a row is "
+        "$\\frac{m}{n}$, where $m$ and $n$ are relatively prime positive integers. Find $m+n$.",
+        "Let $\\triangle ABC$ have side lengths $AB=13$, $BC=14$, $CA=15$. Find the inradius of the triangle "
+        "formed by the midpoints of its altitudes. Express your answer as a common fraction.",
+        "What is the remainder when $2003$ is divided by $11$?",
+        "If $f(x)=5x^2-9x+4$, what is the value of $f(f(7))$?",
+    ]
+    assert full_index.match(clean) == [None] * len(clean)
+    # the same stock phrasing with the problem's own numbers and setup is a copy
+    copy = "Find $m+n$ if " + benchmarks.canonical("aime2024")[0].problem
+    assert full_index.match([copy])[0].item.id == "2024-I-1"
+
+
+def test_short_problems_are_checked(full_index: ContaminationIndex) -> None:
+    short = "Compute $\\dbinom{31}{28}$."
+    hits = full_index.match(
+        [
+            short,
+            "Compute \\(\\binom{31}{28}\\).",
+            "1. Compute $\\dbinom{31}{28}$. Please reason step by step.",
+            "Compute $\\dbinom{31}{27}$.",
+            "Simplify $\\sqrt{243}$.",
+        ]
+    )
+    assert [h and (h.item.id, h.detector) for h in hits[:3]] == [
+        ("test/counting_and_probability/116.json", "exact")
+    ] * 3
+    assert hits[3:] == [None, None]
+    embedded = full_index.match(["Here is a quick one. Compute $\\dbinom{31}{28}$. Show all work."])[0]
+    assert embedded is not None and embedded.item.id == "test/counting_and_probability/116.json"
+
+
+def test_drop_names_benchmark_item_and_score() -> None:
+    f = Decontaminate(DecontaminateParams(benchmarks=["aime2025"]))
+    f.setup()
+    problem = benchmarks.canonical("aime2025")[4].problem
+    matharena = next(
+        w for w in benchmarks.variants("aime2025") if "matharena" in w.wording and w.id == "2025-I-6"
+    )
+    assert normalize(matharena.problem) != normalize(benchmarks.canonical("aime2025")[5].problem)
+    verdicts = f.filter_batch(
+        [
+            Row(0, {"uuid": "a", "problem": "Intro sentence first. " + problem + " (A) 1 (B) 2"}),
+            Row(1, {"uuid": "b", "problem": matharena.problem}),
+            Row(2, {"uuid": "c", "problem": "Find all primes $p$ with $p^2+2$ prime."}),
+            Row(3, {"uuid": "d", "problem": None}),
+        ]
+    )
+    first, second = verdicts[0], verdicts[1]
+    assert isinstance(first, Drop) and first.reason == "contaminated"
+    assert first.info == {
+        "benchmark": "aime2025",
+        "item_id": "2025-I-5",
+        "score": first.info["score"],
+        "detector": first.info["detector"],
+        "wording": "aime2025.jsonl",
+    }
+    assert first.info["score"] >= 0.9 and first.info["detector"] in ("ngram", "fuzzy")
+    assert first.detail.startswith("matches aime2025 item 2025-I-5 (")
+    assert isinstance(second, Drop) and second.info["item_id"] == "2025-I-6"
+    assert second.info["detector"] == "exact"
+    assert re.search(
+        r"item 2025-I-6 \(exact score 1\.00, wording variants/aime2025_\w+\.jsonl\)$", second.detail
+    )
+    assert verdicts[2:] == [verdicts[2].__class__()] * 2 and not isinstance(verdicts[2], Drop)
+
+
+def test_detectors_can_be_switched_off() -> None:
+    item = benchmarks.canonical("aime2026")[0]
+    # a filler word before every sixth word: no 8 consecutive words of the original survive
+    reworded = " ".join(w if i % 6 else "quite " + w for i, w in enumerate(item.problem.split(" ")))
+    both = ContaminationIndex.build(["aime2026"])
+    ngram_only = ContaminationIndex.build(["aime2026"], fuzzy_detector=False)
+    fuzzy_only = ContaminationIndex.build(["aime2026"], ngram_detector=False)
+    assert both.match([reworded])[0].item.id == item.id
+    assert fuzzy_only.match([reworded])[0].detector == "fuzzy"
+    assert ngram_only.match([reworded]) == [None]  # every 8-gram around a change is lost
+    assert ngram_only.match([item.problem.upper()])[0].detector == "exact"
+
+
+def test_unknown_benchmark_in_yaml_names_the_line() -> None:
+    text = "name: x\nsource: {sample: true}\nfilters:\n  - decontaminate: {benchmarks: [aime2024, aime2023]}\noutput: {dir: o}\n"
+    with pytest.raises(CurateError, match=r"<recipe>:4.*unknown benchmark 'aime2023'"):
+        parse_recipe(text)
+
+
+def _recipe(tmp_path: Path, data: list[dict], step: str, workers: int = 1) -> Path:
+    source = rows.write(tmp_path / "src.parquet", data)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        f"name: decon\nsource: {{path: {source}}}\nfilters:\n  - {step}\n"
+        f"executor: {{workers: {workers}}}\noutput: {{dir: {tmp_path / 'out'}}}\n"
+    )
+    return recipe
+
+
+def test_recipe_with_user_files_and_report(tmp_path: Path) -> None:
+    (tmp_path / "evals").mkdir()
+    (tmp_path / "evals" / "mine.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "m1",
+                "problem": "A snail climbs 3 m each day and slips 2 m each night in a 20 m well. "
+                "On which day does it get out?",
+            }
+        )
+        + "\n"
+    )
+    pq.write_table(
+        pa.table({"problem": ["How many squares of any size are on an 8 by 8 chessboard?"]}),
+        tmp_path / "evals" / "more.parquet",
+    )
+    aime = benchmarks.canonical("aime2024")
+    data = rows.many(20)
+    data += [
+        rows.row("c1", aime[3].problem, "1", [rows.trace("r", "1")]),
+        rows.row("c2", "Problem 4. " + aime[3].problem.replace("$", ""), "1", [rows.trace("r", "1")]),
+        rows.row(
+            "c3",
+            "Puzzle: a snail climbs 3 m each day and slips 2 m each night in a 20 m well. On which day "
+            "does it get out?",
+            "18",
+            [rows.trace("r", "18")],
+        ),
+        rows.row(
+            "c4", "How many squares of any size are on an 8 by 8 chessboard?", "204", [rows.trace("r", "204")]
+        ),
+        rows.row("ok", benchmarks.canonical("math500")[0].problem, "x", [rows.trace("r", "x")]),
+    ]
+    step = "decontaminate: {benchmarks: [aime2024, aime2025], files: [evals/mine.jsonl, evals/more.parquet]}"
+    result = run_recipe(load_recipe(_recipe(tmp_path, data, step)))
+    rejected = pl.read_parquet(result.out_dir / "rejections.parquet")
+    assert sorted(rejected["uuid"].to_list()) == ["c1", "c2", "c3", "c4"]
+    report = json.loads((result.out_dir / "decontaminate_report.json").read_text())
+    assert report["rows_dropped"] == 4 and report["items_found"] == 3
+    per = report["per_benchmark"]
+    assert list(per) == ["aime2024", "aime2025", "evals/mine.jsonl", "evals/more.parquet"]
+    assert (
+        per["aime2024"]["items"] == 30
+        and per["aime2024"]["items_found"] == 1
+        and per["aime2024"]["rows"] == 2
+    )
+    found = per["aime2024"]["found"][0]
+    assert (
+        found["item_id"] == aime[3].id
+        and found["uuids"] == ["c1", "c2"]
+        and found["answer"] == aime[3].answer
+    )
+    assert per["aime2025"] == {"items": 30, "items_found": 0, "rows": 0, "found": []}
+    assert per["evals/mine.jsonl"]["found"][0]["item_id"] == "m1"
+    assert per["evals/more.parquet"]["found"][0]["uuids"] == ["c4"]
+
+
+def test_fingerprint_follows_user_file_content(tmp_path: Path) -> None:
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"problem": "What is 1+1?"}) + "\n")
+    params = DecontaminateParams(benchmarks=[], files=["mine.jsonl"])
+    f = Decontaminate(params, FilterContext(recipe_dir=str(tmp_path)))
+    before = f.fingerprint_extra()
+    path.write_text(json.dumps({"problem": "What is 2+2?"}) + "\n")
+    assert Decontaminate(params, FilterContext(recipe_dir=str(tmp_path))).fingerprint_extra() != before
+    missing = Decontaminate(
+        DecontaminateParams(files=["absent.jsonl"]), FilterContext(recipe_dir=str(tmp_path))
+    )
+    with pytest.raises(CurateError, match=r"absent.jsonl: file not found"):
+        missing.setup()
+    with pytest.raises(CurateError, match="nothing to check against"):
+        Decontaminate(DecontaminateParams(benchmarks=[])).setup()
+
+
+def test_parallel_run_matches_serial(tmp_path: Path) -> None:
+    """More rows than one engine chunk, on two worker processes: same drops as one process."""
+    problems = [item.problem for name in ("math500", "amc22", "amc24") for item in benchmarks.canonical(name)]
+    data = [
+        rows.row(f"r{i:05d}", f"{i}. Find the value of $x$ if $x+{i}=2{i}$.", "1", [rows.trace("r", "1")])
+        for i in range(4000)
+    ]
+    data += [rows.row(f"b{i:03d}", p, "1", [rows.trace("r", "1")]) for i, p in enumerate(problems[:300])]
+    step = "decontaminate: {benchmarks: [math500]}"
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    serial = run_recipe(load_recipe(_recipe(tmp_path / "one", data, step, workers=1)))
+    parallel = run_recipe(load_recipe(_recipe(tmp_path / "two", data, step, workers=2)), use_cache=False)
+    a = pl.read_parquet(serial.out_dir / "rejections.parquet")
+    b = pl.read_parquet(parallel.out_dir / "rejections.parquet")
+    assert a.equals(b)
+    assert sorted(a["uuid"].to_list()) == [f"b{i:03d}" for i in range(300)]

@@ -1,0 +1,183 @@
+"""`exact_dedup` and `minhash_dedup` on planted duplicates, the survivor rule, and runs through the engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import filters.dedup as dedup
+from curate import benchmarks, minhash
+from curate.engine import run_recipe
+from curate.recipe import load_recipe
+from curate.textnorm import normalize_many
+from filters import Drop, FilterContext
+from filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
+from tests import openr1_rows as rows
+
+PROBLEMS = [item.problem for item in benchmarks.canonical("aime2024")]
+
+
+def frame(problems: list[str], uuids: list[str] | None = None, correct: list[int | None] | None = None):
+    n = len(problems)
+    data = {
+        "row_id": np.arange(n, dtype=np.int64),
+        "uuid": uuids or [f"u{i:03d}" for i in range(n)],
+        "problem": problems,
+    }
+    if correct is not None:
+        data["correctness_count"] = correct
+    return pl.DataFrame(
+        data, schema_overrides={"correctness_count": pl.Int64} if correct is not None else None
+    )
+
+
+def drops(verdicts) -> dict[int, Drop]:
+    return {i: v for i, v in enumerate(verdicts) if isinstance(v, Drop)}
+
+
+def test_exact_dedup_sees_through_formatting() -> None:
+    base = PROBLEMS[1]
+    copies = [
+        base,
+        "3. (6 points) " + base.replace("$", "\\(", 1).replace("$", "\\)", 1),
+        base.upper() + "\n\nPlease reason step by step, and put your final answer within \\boxed{}.",
+        "## Task B-1.3.\n\n" + base.replace(" ", "  "),
+    ]
+    verdicts = ExactDedup().filter_all(frame([*copies, *PROBLEMS[2:6]]))
+    dropped = drops(verdicts)
+    assert sorted(dropped) == [1, 2, 3]
+    for drop in dropped.values():
+        assert drop.reason == "duplicate"
+        assert drop.info == {"cluster": 0, "survivor": "u000", "similarity": 1.0}
+        assert drop.detail == "duplicate of u000 (cluster 0, similarity 1.00)"
+
+
+def test_survivor_has_most_correct_generations_then_lowest_uuid() -> None:
+    problems = [PROBLEMS[0]] * 4 + [PROBLEMS[3]] * 3
+    uuids = ["d", "c", "b", "a", "z", "y", "x"]
+    correct = [1, 3, 3, 0, None, 2, 2]
+    verdicts = ExactDedup().filter_all(frame(problems, uuids, correct))
+    kept = [uuids[i] for i, v in enumerate(verdicts) if not isinstance(v, Drop)]
+    assert kept == ["b", "x"]  # 3 correct beats 1 and 0; b < c breaks the tie; likewise x < y at 2
+    clusters = {d.info["survivor"]: d.info["cluster"] for d in drops(verdicts).values()}
+    assert clusters == {"b": 0, "x": 1}
+    # without the correctness rule the lowest uuid wins, and the column is not needed
+    plain = ExactDedup(ExactDedup.Params(prefer_correct=False))
+    assert plain.required_columns() == ("problem",)
+    verdicts = plain.filter_all(frame(problems, uuids))
+    assert [uuids[i] for i, v in enumerate(verdicts) if not isinstance(v, Drop)] == ["a", "x"]
+
+
+def _jaccard(a: str, b: str) -> float:
+    sa, sb = set(minhash.shingles(a, 5)), set(minhash.shingles(b, 5))
+    return len(sa & sb) / len(sa | sb)
+
+
+def _reworded(text: str) -> str:
+    """One word swapped in a long problem: a near duplicate (Jaccard of 5-gram shingles about 0.9)."""
+    return text.replace(" walk ", " stroll ", 1) if " walk " in text else text.replace(" the ", " a ", 1)
+
+
+def test_minhash_dedup_finds_near_duplicates_and_keeps_distinct_problems() -> None:
+    long_problems = [p for p in PROBLEMS if len(p.split()) > 60]
+    near = [_reworded(p) for p in long_problems[:5]]
+    problems = long_problems + near
+    verdicts = MinHashDedup().filter_all(frame(problems))
+    dropped = drops(verdicts)
+    assert sorted(dropped) == list(range(len(long_problems), len(problems)))
+    for i, drop in dropped.items():
+        original = i - len(long_problems)
+        assert drop.reason == "near_duplicate"
+        assert drop.info["survivor"] == f"u{original:03d}"
+        assert 0.8 <= drop.info["similarity"] < 1.0
+        assert drop.detail.startswith(f"near duplicate of u{original:03d} (cluster ")
+
+
+def test_threshold_decides() -> None:
+    base = " ".join(f"w{i}" for i in range(60))
+    edited = base.replace("w30", "x30").replace("w31", "x31")  # shingle Jaccard 49/65 = 0.75
+    problems = [base, edited]
+    strict = MinHashDedup(MinHashDedupParams(threshold=0.9)).filter_all(frame(problems))
+    loose = MinHashDedup(MinHashDedupParams(threshold=0.6)).filter_all(frame(problems))
+    assert not drops(strict) and sorted(drops(loose)) == [1]
+
+
+def test_clusters_are_connected_components() -> None:
+    words = [f"w{i}" for i in range(200)]
+    chain = [" ".join(words[k : k + 150]) for k in (0, 8, 16)]  # neighbours ~0.9 similar, ends ~0.8
+    sigs = minhash.signatures(chain)
+    assert minhash.estimated_jaccard(sigs[0], sigs[2]) < 0.85
+    labels = near_duplicate_labels(sigs, 0.85)
+    assert labels.tolist() == [0, 0, 0]
+    assert near_duplicate_labels(sigs[:0], 0.8).size == 0
+
+
+def test_parallel_and_merged_signatures_give_identical_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = [item.problem for name in ("math500", "amc22") for item in benchmarks.canonical(name)]
+    problems += [_reworded(p) for p in problems[:60]] + problems[100:140]
+    serial = MinHashDedup(context=FilterContext(workers=1)).filter_all(frame(problems))
+    monkeypatch.setattr(dedup, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(dedup, "_CHUNK_ROWS", 100)
+    parallel = MinHashDedup(context=FilterContext(workers=2)).filter_all(frame(problems))
+    assert parallel == serial
+    exact = ExactDedup(context=FilterContext(workers=2)).filter_all(frame(problems))
+    seen: set[str] = set()
+    repeats = [i for i, text in enumerate(normalize_many(problems)) if text in seen or seen.add(text)]
+    assert sorted(drops(exact)) == repeats and set(range(603, 643)) <= set(repeats)
+    texts = normalize_many(problems)
+    close = {543 + i for i in range(60) if _jaccard(texts[i], texts[543 + i]) >= 0.9}
+    assert set(drops(serial)) >= set(repeats) | close and len(close) >= 10
+    # signatures and keys computed chunk by chunk elsewhere (a Ray executor's workers) and merged
+    chunks = [problems[i : i + 50] for i in range(0, len(problems), 50)]
+    sigs = np.concatenate([dedup.problem_signatures(chunk, 128, 5) for chunk in chunks])
+    assert MinHashDedup().verdicts_from_signatures(frame(problems), sigs) == serial
+    keys = [key for chunk in chunks for key in dedup.problem_keys(chunk)]
+    assert ExactDedup().verdicts_from_keys(frame(problems), keys) == exact
+
+
+def test_report_groups_clusters() -> None:
+    problems = [PROBLEMS[0]] * 3 + [PROBLEMS[1]] * 2 + [PROBLEMS[2]]
+    f = ExactDedup()
+    uuids = [f"u{i:03d}" for i in range(len(problems))]
+    verdicts = f.filter_all(frame(problems, uuids))
+    report = f.report([(uuids[i], d) for i, d in drops(verdicts).items()])
+    assert report["rows_dropped"] == 3 and report["clusters"] == 2
+    assert report["cluster_sizes"] == {"2": 1, "3": 1}
+    assert report["largest_clusters"][0] == {
+        "cluster": 0,
+        "size": 3,
+        "survivor": "u000",
+        "dropped": ["u001", "u002"],
+    }
+
+
+def test_dedup_from_recipe_yaml(tmp_path: Path) -> None:
+    data = rows.many(12)
+    twin = dict(data[3], uuid="twin", problem="7. " + data[3]["problem"].upper(), correctness_count=5)
+    near_source = PROBLEMS[0]
+    data += [
+        twin,
+        rows.row("long-a", near_source, "204", [rows.trace("r", "204")]),
+        rows.row("long-b", _reworded(near_source), "204", [rows.trace("r", "204")], labels=[False]),
+    ]
+    source = rows.write(tmp_path / "src.parquet", data)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        f"name: dedup\nsource: {{path: {source}}}\nfilters:\n  - exact_dedup: {{}}\n"
+        f"  - minhash_dedup: {{threshold: 0.8, num_perm: 128, ngram: 5}}\noutput: {{dir: {tmp_path / 'out'}}}\n"
+    )
+    result = run_recipe(load_recipe(recipe))
+    rejected = pl.read_parquet(result.out_dir / "rejections.parquet")
+    by_uuid = {r["uuid"]: r for r in rejected.iter_rows(named=True)}
+    # the twin has more correct generations, so the original row is the one dropped
+    assert by_uuid["uuid-00003"]["filter"] == "exact_dedup" and "of twin" in by_uuid["uuid-00003"]["detail"]
+    assert by_uuid["long-b"]["reason"] == "near_duplicate" and "of long-a" in by_uuid["long-b"]["detail"]
+    assert set(by_uuid) == {"uuid-00003", "long-b"}
+    report = json.loads((result.out_dir / "minhash_dedup_report.json").read_text())
+    assert report["largest_clusters"][0]["survivor"] == "long-a"
+    funnel = {step["filter"]: step["dropped"] for step in result.stats["funnel"]}
+    assert funnel["exact_dedup"] == {"duplicate": 1} and funnel["minhash_dedup"] == {"near_duplicate": 1}
