@@ -1,0 +1,88 @@
+"""The shipped recipes, run on the embedded sample: every planted defect is caught by the filter meant for it,
+nothing else is dropped, and the 45K draw nests inside the 90K draw."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curate.cache import cache_root
+from curate.engine import run_recipe
+from curate.recipe import Recipe, SourceSpec, load_recipe
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+def on_sample(name: str, out: Path, size: int | None = None) -> Recipe:
+    recipe = load_recipe(RECIPES / name).with_overrides(
+        source=SourceSpec(sample=True, rows=3000), out=str(out), allow_smaller=size is None
+    )
+    if size is not None:
+        assert recipe.model.sample is not None
+        recipe.model.sample = recipe.model.sample.model_copy(update={"size": size})
+    return recipe
+
+
+@pytest.mark.slow
+def test_45k_recipe_catches_every_planted_defect_and_nothing_else(tmp_path: Path) -> None:
+    result = run_recipe(on_sample("openr1-math-45k.yaml", tmp_path / "45k"))
+    manifest = json.loads(next((cache_root() / "sample").glob("*.planted.json")).read_text())
+    planted = manifest["planted"]
+    rejected = pl.read_parquet(tmp_path / "45k" / "rejections.parquet").filter(pl.col("filter") != "sample")
+    by_uuid = dict(zip(rejected["uuid"].to_list(), rejected["filter"].to_list()))
+    assert set(by_uuid) == set(planted), "every planted row is rejected, and only those"
+    wrong = {u: (planted[u]["kind"], f) for u, f in by_uuid.items() if f not in planted[u]["filters"]}
+    assert wrong == {}
+    funnel = {entry["filter"]: entry for entry in result.stats["funnel"]}
+    kinds_by_filter: dict[str, set[str]] = {}
+    for uuid, name in by_uuid.items():
+        kinds_by_filter.setdefault(name, set()).add(planted[uuid]["kind"])
+    assert kinds_by_filter["decontaminate"] == {
+        "benchmark_verbatim",
+        "benchmark_formatted",
+        "benchmark_embedded",
+        "benchmark_reworded",
+    }
+    assert {"exact_duplicate", "exact_duplicate_formatted"} <= kinds_by_filter["exact_dedup"]
+    assert kinds_by_filter["minhash_dedup"] == {"near_duplicate"}
+    assert kinds_by_filter["answer_verify"] == {"mislabeled_correct"}  # labelled right, boxes a wrong answer
+    assert "wrong_answer" in kinds_by_filter["correctness_count"]  # labelled wrong: the cheap filter drops it
+    assert "token_heavy" in kinds_by_filter["token_length"]
+    assert funnel["decontaminate"]["dropped"] == {"contaminated": 48}
+    assert (tmp_path / "45k" / "README.md").read_text().count("decontaminat") > 0
+
+
+@pytest.mark.slow
+def test_45k_nests_in_90k_with_a_shared_disjoint_test_split(tmp_path: Path) -> None:
+    small = run_recipe(on_sample("openr1-math-45k.yaml", tmp_path / "45k", size=1000))
+    big = run_recipe(on_sample("openr1-math-90k.yaml", tmp_path / "90k", size=2000))
+    assert small.stats["rows"]["pool"] == big.stats["rows"]["pool"]
+    read = {
+        (name, split): set(pl.read_parquet(tmp_path / name / f"{split}.parquet")["uuid"].to_list())
+        for name in ("45k", "90k")
+        for split in ("train", "test")
+    }
+    assert len(read["45k", "train"]) == 1000 and len(read["90k", "train"]) == 2000
+    assert read["45k", "train"] <= read["90k", "train"]
+    assert read["45k", "test"] == read["90k", "test"] and len(read["45k", "test"]) == 200
+    assert not read["90k", "test"] & read["90k", "train"]
+
+
+def test_90k_differs_from_45k_only_in_size_and_names() -> None:
+    base = load_recipe(RECIPES / "openr1-math-45k.yaml").resolved()
+    big = load_recipe(RECIPES / "openr1-math-90k.yaml").resolved()
+    differing = {key for key in base if base[key] != big[key]}
+    assert differing == {"name", "description", "sample", "output", "card"}
+    assert big["sample"] == {**base["sample"], "size": 90000}
+    assert base["seed"] == 20260515 and base["sample"]["test_size"] == 200
+
+
+def test_published_filters_recipe() -> None:
+    recipe = load_recipe(RECIPES / "openr1-math-45k-published.yaml")
+    assert [s.name for s in recipe.steps] == ["think_format"]
+    assert recipe.steps[0].params_dict()["max_chars"] == 60000
+    assert recipe.model.select.strategy == "dataset" and recipe.model.sample is not None
+    assert recipe.model.sample.size == 45000
