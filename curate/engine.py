@@ -1,84 +1,47 @@
 """Runs a recipe: source -> row filters -> trace chain -> sample -> outputs.
 
 Each step's result is cached under a key chained from the previous step's key, its parameters and its
-code version, so editing the last filter of a recipe re-runs only that filter.
+code version, so editing the last filter of a recipe re-runs only that filter. Parallel work runs on the
+recipe's executor (local worker processes, or Ray); the output does not depend on which.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
-import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from tqdm import tqdm
 
 import curate
-import filters.base
-from curate import sampling, traces
-from curate.cache import cache_root, digest, source_code_hash
+from curate import sampling
+from curate.cache import cache_root, digest
 from curate.card import write_card
-from curate.formatting import build_messages, format_kwargs
-from curate.outputs import (
-    REJECTION_SCHEMA,
-    SPLIT_SCHEMA,
-    SplitWriter,
-    staged_dir,
-    versions,
-    write_json,
-    write_table,
-)
-from curate.recipe import FilterStep, Recipe, dump_yaml
+from curate.executors import make_executor
+from curate.formatting import format_kwargs
+from curate.outputs import REJECTION_SCHEMA, SPLIT_SCHEMA, staged_dir, versions, write_json, write_table
+from curate.recipe import Recipe, dump_yaml
 from curate.source import ResolvedSource, resolve_source
+from curate.steps import DROP_SCHEMA, RunState, run_filter_step, run_trace_chain
 from curate.table import SourceTable
-from filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, TraceFilter
+from curate.tasks import FilterSpec
+from curate.writer import write_splits
+from filters import Drop, FilterContext, TraceFilter
 
 log = logging.getLogger("curate")
 
 ROW_COLUMNS = ("uuid", "problem", "answer", "source", "problem_type", "question_type")
-DROP_SCHEMA = {"row_id": pl.Int64, "reason": pl.String, "detail": pl.String, "info": pl.String}
-
-
-def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
-    """A rows/s bar on a terminal; off in logs and CI, where the log lines carry the counts.
-    CURATE_PROGRESS=1 forces it on, 0 off."""
-    setting = os.environ.get("CURATE_PROGRESS")
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit=unit,
-        unit_scale=True,
-        dynamic_ncols=True,
-        mininterval=0.5,
-        file=sys.stderr,
-        disable=setting == "0" or (setting != "1" and not sys.stderr.isatty()),
-        leave=False,
-    )
 
 
 @dataclass
 class RunResult:
     out_dir: Path
     stats: dict[str, Any]
-
-
-@dataclass
-class _State:
-    alive: np.ndarray  # bool per source row
-    key: str  # fingerprint of everything that decided `alive`
-    drops: list[pl.DataFrame] = field(default_factory=list)  # row_id, filter, reason, detail, info
-    funnel: list[dict[str, Any]] = field(default_factory=list)
 
 
 def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
@@ -93,39 +56,41 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
     log.info("source: %d rows in %d file(s)", table.num_rows, len(source.files))
     table.check_columns(_needed_columns(recipe))
 
-    workers = spec.executor.workers or os.cpu_count() or 1
+    executor = make_executor(spec.executor.type, spec.executor.workers, spec.executor.address)
     context = FilterContext(
         seed=spec.seed,
         cache_dir=str(cache_root()),
-        workers=workers,
+        workers=executor.workers,
         recipe_dir=str(recipe.path.parent) if recipe.path else None,
         format_kwargs=format_kwargs(spec.format),
     )
+    specs = [FilterSpec(step.name, step.params_dict(), context) for step in recipe.steps]
     instances = [step.cls(step.params, context) for step in recipe.steps]
-    for f in instances:
-        f.setup()
-
-    state = _State(
+    state = RunState(
         np.ones(table.num_rows, dtype=bool), digest("source", source.fingerprint, curate.__version__)
     )
-    reports: dict[str, Any] = {}
-    with _worker_pool(instances, workers) as pool:
-        for step, f in zip(recipe.steps, instances):
-            if isinstance(f, TraceFilter):
-                continue
-            _run_row_step(step, f, table, state, pool, use_cache)
-        trace_steps = [(s, f) for s, f in zip(recipe.steps, instances) if isinstance(f, TraceFilter)]
-        chain = _run_trace_chain(trace_steps, table, state, recipe, pool, use_cache)
-    for f in instances:
-        f.close()
+    try:
+        for step, f, filter_spec in zip(recipe.steps, instances, specs):
+            if not isinstance(f, TraceFilter):
+                f.setup()  # the driver decides global filters and cheap row filters, and writes every report
+                run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
+        chain = run_trace_chain(
+            [(s, f, fs) for s, f, fs in zip(recipe.steps, instances, specs) if isinstance(f, TraceFilter)],
+            table,
+            state,
+            strategy=spec.select.strategy,
+            format_spec=spec.format.model_dump(),
+            executor=executor,
+            use_cache=use_cache,
+        )
+    finally:
+        executor.close()
+        for f in instances:
+            f.close()
 
     survivors = chain.survivors()
-    frame = table.read(
-        ["uuid", *{spec.sample.weight_by, spec.sample.stratify} - {None, "uuid"}]
-        if spec.sample
-        else ["uuid"],
-        survivors["row_id"].to_numpy(),
-    )
+    columns = {"uuid", *(({spec.sample.weight_by, spec.sample.stratify} - {None}) if spec.sample else ())}
+    frame = table.read(sorted(columns), survivors["row_id"].to_numpy())
     split = _split(frame, recipe)
     state.funnel.append(
         {
@@ -137,6 +102,7 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
         }
     )
     all_drops = _collect_drops(state, table, split, frame)
+    reports = {}
     for step, f in zip(recipe.steps, instances):
         report = f.report(_drops_of(all_drops, step.name))
         if report is not None:
@@ -153,11 +119,12 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
             "test": int(split.test.size),
         },
         "funnel": state.funnel,
+        "executor": {"type": spec.executor.type, "workers": executor.workers},
         "versions": versions(),
+        "columns": SPLIT_SCHEMA.names,
     }
     with staged_dir(out_dir) as staging:
-        written = _write_splits(staging, table, survivors, split, recipe)
-        stats["columns"] = written
+        write_splits(staging, table, survivors, split, spec.format)
         write_table(staging / "rejections.parquet", _rejections_table(all_drops))
         for name, report in reports.items():
             write_json(staging / f"{name}_report.json", report)
@@ -186,164 +153,6 @@ def _needed_columns(recipe: Recipe) -> dict[str, str]:
     return needed
 
 
-@contextmanager
-def _worker_pool(instances: list[Filter], workers: int) -> Iterator[Executor | None]:
-    """One process pool for every parallel filter, forked after setup so workers inherit built indexes."""
-    parallel = [f for f in instances if f.parallel]
-    if workers < 2 or not parallel:
-        yield None
-        return
-    for f in parallel:
-        filters.base.register_for_workers(f)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-    try:
-        yield pool
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-def _code_version(*filter_classes: type) -> str:
-    modules = {sys.modules[c.__module__] for c in filter_classes}
-    return source_code_hash(filters.base, traces, *sorted(modules, key=lambda m: m.__name__))
-
-
-def _step_key(state: _State, step: FilterStep, f: Filter) -> str:
-    return digest(state.key, step.name, step.params_dict(), _code_version(step.cls), f.fingerprint_extra())
-
-
-def _cached(key: str) -> tuple[pl.DataFrame, dict[str, Any]] | None:
-    path = cache_root() / "steps" / f"{key}.parquet"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists():
-        return pl.read_parquet(path), json.loads(meta.read_text())
-    return None
-
-
-def _store(key: str, frame: pl.DataFrame, meta: dict[str, Any]) -> None:
-    from curate.cache import atomic_write_text, temp_path_for
-
-    path = cache_root() / "steps" / f"{key}.parquet"
-    tmp = temp_path_for(path)
-    frame.write_parquet(tmp)
-    tmp.replace(path)
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta))
-
-
-def _run_row_step(
-    step: FilterStep, f: Filter, table: SourceTable, state: _State, pool: Executor | None, use_cache: bool
-) -> None:
-    key = _step_key(state, step, f)
-    ids = np.flatnonzero(state.alive)
-    hit = _cached(key) if use_cache else None
-    started = time.perf_counter()
-    if hit is not None:
-        drops, meta = hit
-        log.info("%s: cached result (%d of %d rows dropped)", step.name, drops.height, ids.size)
-    else:
-        columns = ["uuid", *[c for c in f.required_columns() if c != "uuid"]]
-        frame = table.read(columns, ids)
-        if isinstance(f, GlobalFilter):
-            log.info("%s: %d rows", step.name, frame.height)
-            verdicts = f.apply(frame)
-        else:
-            assert isinstance(f, RowFilter)
-            verdicts = []
-            with progress(frame.height, step.name) as bar:
-                for start in range(0, frame.height, 20_000):
-                    part = frame.slice(start, 20_000)
-                    rows = [Row(r["row_id"], r) for r in part.iter_rows(named=True)]
-                    verdicts.extend(f.apply(rows, pool))
-                    bar.update(part.height)
-        drops = _drops_frame(frame["row_id"].to_list(), verdicts)
-        meta = {"generations": None, "filter_stats": f.stats.as_dict()}
-        if use_cache:
-            _store(key, drops, meta)
-    state.alive[drops["row_id"].to_numpy()] = False
-    reasons = drops.group_by("reason").len().sort("reason")
-    state.funnel.append(
-        {
-            "filter": step.name,
-            "level": step.level,
-            "rows_in": int(ids.size),
-            "rows_out": int(ids.size - drops.height),
-            "dropped": dict(zip(reasons["reason"].to_list(), reasons["len"].to_list())),
-            "seconds": round(time.perf_counter() - started, 3),
-            "cached": hit is not None,
-        }
-    )
-    state.drops.append(drops.with_columns(pl.lit(step.name).alias("filter")))
-    state.key = key
-    log.info("%s: kept %d of %d rows", step.name, ids.size - drops.height, ids.size)
-
-
-def _drops_frame(row_ids: list[int], verdicts: list[Any]) -> pl.DataFrame:
-    rows = [
-        (rid, v.reason, v.detail, json.dumps(v.info, sort_keys=True) if v.info else None)
-        for rid, v in zip(row_ids, verdicts)
-        if isinstance(v, Drop)
-    ]
-    return pl.DataFrame(rows, schema=DROP_SCHEMA, orient="row")
-
-
-def _run_trace_chain(
-    trace_steps: list[tuple[FilterStep, Filter]],
-    table: SourceTable,
-    state: _State,
-    recipe: Recipe,
-    pool: Executor | None,
-    use_cache: bool,
-) -> traces.ChainResult:
-    names = [s.name for s, _ in trace_steps]
-    key = digest(
-        state.key,
-        "traces",
-        recipe.model.select.strategy,
-        recipe.model.format.model_dump(),
-        [(s.name, s.params_dict(), f.fingerprint_extra()) for s, f in trace_steps],
-        _code_version(*[s.cls for s, _ in trace_steps]) if trace_steps else "",
-    )
-    ids = np.flatnonzero(state.alive)
-    started = time.perf_counter()
-    hit = _cached(key) if use_cache else None
-    if hit is not None:
-        chain = traces.ChainResult(hit[0], names)
-        per_filter = hit[1]["filter_stats"]
-        log.info("trace filters: cached result for %d rows", ids.size)
-    else:
-        extra = sorted({c for _, f in trace_steps for c in f.required_columns()})
-        with progress(ids.size, "trace filters") as bar:
-            chain = traces.run_chain(
-                [f for _, f in trace_steps],
-                table,
-                ids,  # type: ignore[misc]
-                strategy=recipe.model.select.strategy,
-                extra_columns=extra,
-                pool=pool,
-                on_rows=bar.update,
-            )
-        per_filter = {s.name: f.stats.as_dict() for s, f in trace_steps}
-        if use_cache:
-            _store(key, chain.frame, {"filter_stats": per_filter})
-    seconds = round(time.perf_counter() - started, 3)
-    for entry in chain.funnel():
-        entry.update(
-            {
-                "level": "trace",
-                "generations": per_filter.get(entry["filter"]),
-                "cached": hit is not None,
-                "seconds": per_filter.get(entry["filter"], {}).get("seconds", seconds),
-            }
-        )
-        state.funnel.append(entry)
-        log.info("%s: kept %d of %d rows", entry["filter"], entry["rows_out"], entry["rows_in"])
-    no_gen = chain.drops().filter(pl.col("filter") == "select")
-    if no_gen.height:
-        log.info("select: %d rows have no generations", no_gen.height)
-    state.drops.append(chain.drops().select("row_id", "filter", "reason", "detail", "info"))
-    return chain
-
-
 def _split(frame: pl.DataFrame, recipe: Recipe) -> sampling.Split:
     spec = recipe.model.sample
     ids = frame["row_id"].to_numpy()
@@ -370,8 +179,9 @@ def _split(frame: pl.DataFrame, recipe: Recipe) -> sampling.Split:
 
 
 def _collect_drops(
-    state: _State, table: SourceTable, split: sampling.Split, frame: pl.DataFrame
+    state: RunState, table: SourceTable, split: sampling.Split, frame: pl.DataFrame
 ) -> pl.DataFrame:
+    """Every row not written, with the step that dropped it; rows the draw left out count as `sample`."""
     chosen = np.union1d(split.train, split.test)
     unsampled = np.setdiff1d(frame["row_id"].to_numpy(), chosen)
     extra = pl.DataFrame(
@@ -384,9 +194,7 @@ def _collect_drops(
         },
         schema={**DROP_SCHEMA, "filter": pl.String},
     )
-    parts = [d.select("row_id", "filter", "reason", "detail", "info") for d in state.drops] + [
-        extra.select("row_id", "filter", "reason", "detail", "info")
-    ]
+    parts = [d.select("row_id", "filter", "reason", "detail", "info") for d in [*state.drops, extra]]
     drops = pl.concat(parts, how="vertical_relaxed").sort("row_id")
     uuids = table.read(["uuid"], drops["row_id"].unique().sort().to_numpy())
     return drops.join(uuids, on="row_id", how="left").sort("row_id")
@@ -405,62 +213,6 @@ def _drops_of(all_drops: pl.DataFrame, name: str) -> list[tuple[str, Drop]]:
 
 def _rejections_table(all_drops: pl.DataFrame) -> pa.Table:
     return all_drops.select("uuid", "filter", "reason", "detail").to_arrow().cast(REJECTION_SCHEMA)
-
-
-def _write_splits(
-    staging: Path, table: SourceTable, survivors: pl.DataFrame, split: sampling.Split, recipe: Recipe
-) -> list[str]:
-    spec = recipe.model.format
-    chosen = np.union1d(split.train, split.test)
-    picked = survivors.filter(pl.col("row_id").is_in(chosen))
-    selected = dict(zip(picked["row_id"].to_list(), picked["selected"].to_list()))
-    fields = {
-        rid: json.loads(f) if f else {}
-        for rid, f in zip(picked["row_id"].to_list(), picked["fields"].to_list())
-    }
-    counter = None
-    if any("num_tokens" not in f for f in fields.values()):
-        from curate.tokenizer import load_counter
-
-        counter = load_counter("qwen3")
-    test_ids = set(split.test.tolist())
-    writers = {"train": SplitWriter(staging / "train.parquet"), "test": SplitWriter(staging / "test.parquet")}
-    columns = ["uuid", "problem", "answer", "source", "problem_type", "question_type", "generations"]
-    kwargs = format_kwargs(spec)
-    with progress(chosen.size, "write") as bar:
-        for chunk in table.iter_rows(columns, chosen, batch_rows=1024):
-            rows = []
-            for row in chunk.iter_rows(named=True):
-                rid = row["row_id"]
-                index = selected[rid]
-                messages = build_messages(row["problem"], row["generations"][index], **kwargs)
-                rows.append(
-                    (
-                        rid,
-                        {
-                            "messages": messages,
-                            "uuid": row["uuid"],
-                            "source": row["source"],
-                            "problem_type": row["problem_type"],
-                            "question_type": row["question_type"],
-                            "answer": row["answer"],
-                            "data_source": spec.data_source,
-                            "category": spec.category,
-                            "num_tokens": fields[rid].get("num_tokens"),
-                            "generation_index": index,
-                        },
-                    )
-                )
-            if counter is not None:
-                missing = [r for _, r in rows if r["num_tokens"] is None]
-                for r, n in zip(missing, counter.count_batch([r["messages"] for r in missing])):
-                    r["num_tokens"] = n
-            for rid, r in rows:
-                writers["test" if rid in test_ids else "train"].write(r)
-            bar.update(chunk.height)
-    for writer in writers.values():
-        writer.close()
-    return SPLIT_SCHEMA.names
 
 
 def _lock(recipe: Recipe, source: ResolvedSource) -> str:

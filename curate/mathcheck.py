@@ -339,7 +339,9 @@ class _VerdictCache:
 
     def __init__(self, path: Path, config: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+        # check_same_thread off: a Ray actor builds the verifier on one thread and calls it from another;
+        # calls never overlap (the verifier is used by one caller at a time).
+        self._db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(

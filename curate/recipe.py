@@ -162,6 +162,8 @@ class Recipe:
         source: SourceSpec | None = None,
         out: str | None = None,
         workers: int | None = None,
+        executor: str | None = None,
+        address: str | None = None,
         allow_smaller: bool = False,
     ) -> Recipe:
         """The recipe with command-line overrides applied (the lock file records the result)."""
@@ -170,8 +172,18 @@ class Recipe:
             update["source"] = source
         if out is not None:
             update["output"] = OutputSpec(dir=out)
-        if workers is not None:
-            update["executor"] = self.model.executor.model_copy(update={"workers": workers})
+        changes = {"workers": workers, "type": executor, "address": address}
+        changes = {key: value for key, value in changes.items() if value is not None}
+        if changes:
+            try:
+                update["executor"] = ExecutorSpec.model_validate(
+                    {**self.model.executor.model_dump(), **changes}
+                )
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise CurateError(
+                    f"--{'executor' if err['loc'][0] == 'type' else err['loc'][0]}: {err['msg']}"
+                ) from None
         if allow_smaller and self.model.sample is not None:
             update["sample"] = self.model.sample.model_copy(update={"allow_smaller": True})
         return Recipe(self.model.model_copy(update=update), self.steps, self.path, self.located)

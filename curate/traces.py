@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +81,6 @@ def run_chain(
     *,
     strategy: str,
     extra_columns: Sequence[str] = (),
-    pool: Executor | None = None,
     batch_rows: int = 2048,
     on_rows: Callable[[int], None] | None = None,
 ) -> ChainResult:
@@ -94,7 +92,7 @@ def run_chain(
     results: list[_RowState] = []
     for chunk in table.iter_rows(columns, row_ids, batch_rows=batch_rows):
         states = [_states(row, strategy) for row in chunk.iter_rows(named=True)]
-        _decide(filters, states, pool)
+        _decide(filters, states)
         results.extend(states)
         if on_rows:
             on_rows(len(states))
@@ -128,7 +126,7 @@ def _states(row: dict[str, Any], strategy: str) -> _RowState:
     return _RowState(row["row_id"], order_candidates(traces, strategy, chosen))
 
 
-def _decide(filters: Sequence[TraceFilter], states: list[_RowState], pool: Executor | None) -> None:
+def _decide(filters: Sequence[TraceFilter], states: list[_RowState]) -> None:
     pending = [s for s in states if s.candidates]
     while pending:
         batch = [(s, s.candidates[s.next]) for s in pending]
@@ -136,7 +134,7 @@ def _decide(filters: Sequence[TraceFilter], states: list[_RowState], pool: Execu
             s.next += 1
         gathered: dict[int, dict[str, Any]] = {id(s): {} for s, _ in batch}
         for depth, f in enumerate(filters):
-            verdicts = f.apply([t for _, t in batch], pool)
+            verdicts = f.apply([t for _, t in batch])
             survivors = []
             for (s, trace), verdict in zip(batch, verdicts):
                 if isinstance(verdict, Drop):
@@ -152,6 +150,10 @@ def _decide(filters: Sequence[TraceFilter], states: list[_RowState], pool: Execu
         for s, trace in batch:
             s.selected, s.depth, s.fields = trace, len(filters), gathered[id(s)]
         pending = [s for s in pending if s.selected is None and s.next < len(s.candidates)]
+
+
+def empty_frame() -> pl.DataFrame:
+    return _to_frame([], 0)
 
 
 def _to_frame(states: list[_RowState], n_filters: int) -> pl.DataFrame:

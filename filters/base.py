@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import polars as pl
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 
@@ -97,6 +97,10 @@ class FilterStats:
     dropped: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FilterStats:
+        return cls(data["seen"], data["kept"], Counter(data["dropped"]), data["seconds"])
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "seen": self.seen,
@@ -113,13 +117,15 @@ class Filter:
     level: ClassVar[Literal["row", "global", "trace"]]
     Params: ClassVar[type[FilterParams]] = FilterParams
     columns: ClassVar[tuple[str, ...]] = ()
-    # Row and trace filters whose per-item work is CPU-bound Python set this to run in worker processes.
+    # Row filters whose per-row work is CPU-bound set this to run in the executor's workers; cheap column
+    # filters stay on the driver, where shipping rows would cost more than deciding them.
     parallel: ClassVar[bool] = False
 
     def __init__(self, params: FilterParams | None = None, context: FilterContext | None = None) -> None:
         self.params = params if params is not None else self.Params()
         self.context = context or FilterContext()
         self.stats = FilterStats()
+        self.merged_counters: Counter = Counter()
 
     def setup(self) -> None:
         """Heavy one-time preparation (indexes, tokenizers), run once before any data is seen."""
@@ -139,16 +145,20 @@ class Filter:
     def close(self) -> None:
         """Release worker processes or other resources."""
 
-    def _account(self, verdicts: Sequence[Verdict], seconds: float) -> None:
-        self.stats.seen += len(verdicts)
+    def counters(self) -> dict[str, int]:
+        """Counts a filter keeps beyond its verdicts (e.g. verifier cache hits), gathered from the workers
+        that ran it and summed into `merged_counters` on the driver for `report()`."""
+        return {}
+
+    def merge_counters(self, counters: dict[str, int]) -> None:
+        self.merged_counters.update(counters)
+
+    def count(self, seen: int, dropped: Counter, seconds: float) -> None:
+        """Add a batch's outcome to this filter's stats (the only place stats change)."""
+        self.stats.seen += seen
+        self.stats.kept += seen - sum(dropped.values())
+        self.stats.dropped.update(dropped)
         self.stats.seconds += seconds
-        for verdict in verdicts:
-            if isinstance(verdict, Drop):
-                self.stats.dropped[verdict.reason] += 1
-            elif isinstance(verdict, Keep):
-                self.stats.kept += 1
-            else:
-                raise TypeError(f"filter {self.name!r} returned {verdict!r}, not Keep or Drop")
 
     def _timed(self, items: Sequence[Any], decide: Callable[[Sequence[Any]], list[Verdict]]) -> list[Verdict]:
         start = time.perf_counter()
@@ -157,7 +167,11 @@ class Filter:
             raise RuntimeError(
                 f"filter {self.name!r} returned {len(verdicts)} verdicts for {len(items)} items"
             )
-        self._account(verdicts, time.perf_counter() - start)
+        for verdict in verdicts:
+            if not isinstance(verdict, Keep | Drop):
+                raise TypeError(f"filter {self.name!r} returned {verdict!r}, not Keep or Drop")
+        dropped = Counter(v.reason for v in verdicts if isinstance(v, Drop))
+        self.count(len(verdicts), dropped, time.perf_counter() - start)
         return verdicts
 
 
@@ -170,8 +184,8 @@ class RowFilter(Filter):
     def filter_batch(self, rows: Sequence[Row]) -> list[Verdict]:
         return [self.filter(row) for row in rows]
 
-    def apply(self, rows: Sequence[Row], pool: Executor | None = None, chunk: int = 2048) -> list[Verdict]:
-        return self._timed(rows, lambda items: _dispatch(self, items, pool, chunk))
+    def apply(self, rows: Sequence[Row]) -> list[Verdict]:
+        return self._timed(rows, self.filter_batch)
 
 
 class TraceFilter(Filter):
@@ -183,36 +197,22 @@ class TraceFilter(Filter):
     def filter_batch(self, traces: Sequence[Trace]) -> list[Verdict]:
         return [self.filter(trace) for trace in traces]
 
-    def apply(self, traces: Sequence[Trace], pool: Executor | None = None, chunk: int = 512) -> list[Verdict]:
-        return self._timed(traces, lambda items: _dispatch(self, items, pool, chunk))
+    def apply(self, traces: Sequence[Trace]) -> list[Verdict]:
+        return self._timed(traces, self.filter_batch)
 
 
 class GlobalFilter(Filter):
     level = "global"
 
-    def filter_all(self, rows: pl.DataFrame) -> list[Verdict]:
-        """`rows` holds `row_id` and the requested columns of every surviving row, in source order."""
+    def signatures(self, rows: pl.DataFrame) -> pa.Array:
+        """One value per row, computed from that row alone (a hash key, a MinHash signature): the part the
+        engine spreads over workers, chunk by chunk."""
         raise NotImplementedError
 
-    def apply(self, rows: pl.DataFrame) -> list[Verdict]:
-        return self._timed(rows, lambda frame: self.filter_all(frame))
+    def decide(self, rows: pl.DataFrame, signatures: pa.Array) -> list[Verdict]:
+        """Verdicts from every surviving row's signature at once, on the driver (clustering, survivors)."""
+        raise NotImplementedError
 
-
-# The filter a worker process runs: set in the parent before the pool forks, so workers inherit it built.
-_WORKER_FILTERS: dict[int, Filter] = {}
-
-
-def register_for_workers(f: Filter) -> None:
-    _WORKER_FILTERS[id(f)] = f
-
-
-def _run_in_worker(key: int, items: Sequence[Any]) -> list[Verdict]:
-    return _WORKER_FILTERS[key].filter_batch(items)  # type: ignore[attr-defined]
-
-
-def _dispatch(f: Filter, items: Sequence[Any], pool: Executor | None, chunk: int) -> list[Verdict]:
-    if pool is None or not f.parallel or len(items) <= chunk or id(f) not in _WORKER_FILTERS:
-        return f.filter_batch(items)  # type: ignore[attr-defined]
-    parts: Iterable[Sequence[Any]] = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-    futures = [pool.submit(_run_in_worker, id(f), part) for part in parts]
-    return [verdict for future in futures for verdict in future.result()]
+    def filter_all(self, rows: pl.DataFrame) -> list[Verdict]:
+        """`rows` holds `row_id` and the requested columns of every surviving row, in source order."""
+        return self.decide(rows, self.signatures(rows))

@@ -10,21 +10,20 @@ similarity to the survivor for near duplicates).
 
 `minhash_dedup` shingles the normalised problem into word n-grams (`ngram` tokens, default 5: problems are
 short, and word shingles ignore the spacing that char shingles would see), computes MinHash signatures in
-bulk (`curate.minhash`, datasketch-compatible), in `workers` processes for large inputs, indexes them in
+bulk (`curate.minhash`, datasketch-compatible; the engine spreads this over its workers), indexes them in
 datasketch's `MinHashLSH`, and unions every candidate pair whose estimated Jaccard similarity reaches
 `threshold` (union-find, so a cluster is a connected component of verified pairs).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import xxhash
 from pydantic import Field
 
@@ -32,16 +31,12 @@ from curate import minhash, textnorm
 from curate.cache import digest, source_code_hash
 from filters import KEEP, Drop, FilterParams, GlobalFilter, Verdict, register
 
-# Inputs smaller than this are hashed in the calling process: a pool costs more than it saves.
-PARALLEL_MIN_ROWS = 20_000
-_CHUNK_ROWS = 8_192
 _SEED = 1  # datasketch's default MinHash seed
 _VERIFY_PAIRS = 1 << 20  # candidate pairs compared per step (bounds the memory of the comparison)
 # datasketch's (false positive, false negative) weights for choosing bands: every candidate pair is verified,
 # so a false candidate costs one comparison and a missed pair a duplicate left in. At threshold 0.8 this gives
 # 14 bands of 9 rows: a pair at Jaccard 0.85 is a candidate with probability 0.975 (0.69 with the default).
 LSH_WEIGHTS = (0.1, 0.9)
-T = TypeVar("T")
 
 
 def problem_keys(problems: Sequence[str | None]) -> list[bytes]:
@@ -52,17 +47,6 @@ def problem_keys(problems: Sequence[str | None]) -> list[bytes]:
 def problem_signatures(problems: Sequence[str | None], num_perm: int, ngram: int) -> np.ndarray:
     """MinHash signatures of the normalised problems: a pure function of its chunk, for any executor."""
     return minhash.signatures(textnorm.normalize_many(problems), num_perm=num_perm, ngram=ngram, seed=_SEED)
-
-
-def _map_chunks(func: Callable[..., T], problems: list[str | None], workers: int, *args: Any) -> list[T]:
-    """`func` over chunks of `problems`, in `workers` forked processes when the input is large."""
-    chunks = [problems[i : i + _CHUNK_ROWS] for i in range(0, len(problems), _CHUNK_ROWS)]
-    if workers < 2 or len(problems) < PARALLEL_MIN_ROWS:
-        return [func(chunk, *args) for chunk in chunks]
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(func, chunks, *[[a] * len(chunks) for a in args]))
 
 
 class _UnionFind:
@@ -167,12 +151,11 @@ class ExactDedup(_Dedup):
     Params = DedupParams
     reason = "duplicate"
 
-    def filter_all(self, rows: pl.DataFrame) -> list[Verdict]:
-        parts = _map_chunks(problem_keys, rows["problem"].to_list(), self.context.workers)
-        return self.verdicts_from_keys(rows, [key for part in parts for key in part])
+    def signatures(self, rows: pl.DataFrame) -> pa.Array:
+        return pa.array(problem_keys(rows["problem"].to_list()), pa.binary(16))
 
-    def verdicts_from_keys(self, rows: pl.DataFrame, keys: list[bytes]) -> list[Verdict]:
-        """The verdicts given `problem_keys` of every row, however they were computed (pool, Ray workers)."""
+    def decide(self, rows: pl.DataFrame, signatures: pa.Array) -> list[Verdict]:
+        keys = signatures.to_pylist()
         first: dict[bytes, int] = {}
         labels = np.array([first.setdefault(key, i) for i, key in enumerate(keys)], dtype=np.int64)
         return self._verdicts(rows, labels, lambda a, b: 1.0)
@@ -191,16 +174,15 @@ class MinHashDedup(_Dedup):
     Params = MinHashDedupParams
     reason = "near_duplicate"
 
-    def filter_all(self, rows: pl.DataFrame) -> list[Verdict]:
+    def signatures(self, rows: pl.DataFrame) -> pa.Array:
         params: MinHashDedupParams = self.params  # type: ignore[assignment]
-        problems = rows["problem"].to_list()
-        parts = _map_chunks(problem_signatures, problems, self.context.workers, params.num_perm, params.ngram)
-        sigs = np.concatenate(parts) if parts else np.empty((0, params.num_perm), dtype=np.uint32)
-        return self.verdicts_from_signatures(rows, sigs)
+        sigs = problem_signatures(rows["problem"].to_list(), params.num_perm, params.ngram)
+        return pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
 
-    def verdicts_from_signatures(self, rows: pl.DataFrame, sigs: np.ndarray) -> list[Verdict]:
-        """The verdicts given `problem_signatures` of every row, however they were computed (pool, Ray)."""
+    def decide(self, rows: pl.DataFrame, signatures: pa.Array) -> list[Verdict]:
         params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
+        sigs = flat.reshape(len(signatures), params.num_perm)
         labels = near_duplicate_labels(sigs, params.threshold)
         return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
 

@@ -86,6 +86,12 @@ class AnswerVerify(TraceFilter):
             workers = self._params.workers or max(1, self.context.workers)
             self._verifier = Verifier(workers=workers, timeout=self._params.timeout, cache_path=cache)
 
+    def counters(self) -> dict[str, int]:
+        """The verifier's own counts (cache hits, timeouts, restarts), summed over every worker that ran."""
+        if self._verifier is not None:
+            return dict(self._verifier.stats)
+        return dict(self._verifier_stats or {})
+
     def close(self) -> None:
         if self._verifier is not None:
             self._verifier_stats = dict(self._verifier.stats)
@@ -175,7 +181,8 @@ class AnswerVerify(TraceFilter):
         )
 
     def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any] | None:
-        """Drop counts per reason, the verifier's counters, and the first few examples of each reason."""
+        """Drop counts per reason and the first few examples of each (the verifier's counters, which depend on
+        batching and the cache, go to stats.json, keeping this report identical across runs)."""
         counts = Counter(drop.reason for _, drop in drops)
         examples: dict[str, list[dict[str, Any]]] = {}
         for uuid, drop in sorted(drops, key=lambda item: item[0]):
@@ -187,6 +194,5 @@ class AnswerVerify(TraceFilter):
             "timeout_s": self._params.timeout,
             "judge": config_id(),
             "dropped": dict(sorted(counts.items())),
-            "verifier": dict(self._verifier.stats) if self._verifier is not None else self._verifier_stats,
             "examples": examples,
         }

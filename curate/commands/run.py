@@ -27,6 +27,14 @@ def run(
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Recompute every step instead of reusing cached results."
     ),
+    executor: str | None = typer.Option(
+        None, "--executor", help="`local` (worker processes here) or `ray` (Ray Data on a cluster)."
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        help="Ray cluster address, e.g. `auto` or ray://host:10001 (with --executor ray).",
+    ),
     allow_smaller: bool = typer.Option(
         False, "--allow-smaller", help="Write what survives when the pool is smaller than sample.size."
     ),
@@ -39,6 +47,8 @@ def run(
         source=parse_source_override(source) if source else None,
         out=out,
         workers=workers,
+        executor=executor,
+        address=ray_address,
         allow_smaller=allow_smaller,
     )
     result = run_recipe(loaded, use_cache=not no_cache)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pytest
+import pyarrow as pa
 
-import filters.dedup as dedup
 from curate import benchmarks, minhash
 from curate.engine import run_recipe
 from curate.recipe import load_recipe
 from curate.textnorm import normalize_many
-from filters import Drop, FilterContext
+from filters import Drop
 from filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
 from tests import openr1_rows as rows
 
@@ -116,27 +115,22 @@ def test_clusters_are_connected_components() -> None:
     assert near_duplicate_labels(sigs[:0], 0.8).size == 0
 
 
-def test_parallel_and_merged_signatures_give_identical_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signatures_merged_from_chunks_give_identical_verdicts() -> None:
+    """The engine computes signatures chunk by chunk on its workers (local or Ray) and decides on the driver."""
     problems = [item.problem for name in ("math500", "amc22") for item in benchmarks.canonical(name)]
     problems += [_reworded(p) for p in problems[:60]] + problems[100:140]
-    serial = MinHashDedup(context=FilterContext(workers=1)).filter_all(frame(problems))
-    monkeypatch.setattr(dedup, "PARALLEL_MIN_ROWS", 10)
-    monkeypatch.setattr(dedup, "_CHUNK_ROWS", 100)
-    parallel = MinHashDedup(context=FilterContext(workers=2)).filter_all(frame(problems))
-    assert parallel == serial
-    exact = ExactDedup(context=FilterContext(workers=2)).filter_all(frame(problems))
+    rows = frame(problems)
+    for f in (MinHashDedup(), ExactDedup()):
+        whole = f.filter_all(rows)
+        parts = [f.signatures(rows.slice(i, 50)) for i in range(0, rows.height, 50)]
+        assert f.decide(rows, pa.concat_arrays(parts)) == whole
+    exact = ExactDedup().filter_all(rows)
     seen: set[str] = set()
     repeats = [i for i, text in enumerate(normalize_many(problems)) if text in seen or seen.add(text)]
     assert sorted(drops(exact)) == repeats and set(range(603, 643)) <= set(repeats)
     texts = normalize_many(problems)
     close = {543 + i for i in range(60) if _jaccard(texts[i], texts[543 + i]) >= 0.9}
-    assert set(drops(serial)) >= set(repeats) | close and len(close) >= 10
-    # signatures and keys computed chunk by chunk elsewhere (a Ray executor's workers) and merged
-    chunks = [problems[i : i + 50] for i in range(0, len(problems), 50)]
-    sigs = np.concatenate([dedup.problem_signatures(chunk, 128, 5) for chunk in chunks])
-    assert MinHashDedup().verdicts_from_signatures(frame(problems), sigs) == serial
-    keys = [key for chunk in chunks for key in dedup.problem_keys(chunk)]
-    assert ExactDedup().verdicts_from_keys(frame(problems), keys) == exact
+    assert set(drops(MinHashDedup().filter_all(rows))) >= set(repeats) | close and len(close) >= 10
 
 
 def test_report_groups_clusters() -> None:
