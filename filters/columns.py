@@ -39,16 +39,22 @@ class _Membership(RowFilter):
 
 @register("source")
 class SourceFilter(_Membership):
+    """Keep rows by `source` (olympiads, cn_k12, aops_forum, amc_aime, ...): `include` and/or `exclude`."""
+
     column = "source"
 
 
 @register("question_type")
 class QuestionTypeFilter(_Membership):
+    """Keep rows by `question_type` (math-word-problem, MCQ, proof): `include` and/or `exclude`."""
+
     column = "question_type"
 
 
 @register("problem_type")
 class ProblemTypeFilter(_Membership):
+    """Keep rows by `problem_type` (Algebra, Geometry, Number Theory, ...): `include` and/or `exclude`."""
+
     column = "problem_type"
 
 

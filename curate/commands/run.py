@@ -73,7 +73,9 @@ def list_filters() -> None:
     for name in filters.available():
         cls = filters.get(name)
         params = ", ".join(
-            f"{key}={field.default!r}" if not field.is_required() else f"{key} (required)"
+            f"{key}={field.get_default(call_default_factory=True)!r}"
+            if not field.is_required()
+            else f"{key} (required)"
             for key, field in cls.Params.model_fields.items()
         )
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
