@@ -14,7 +14,6 @@ problems with their ids and answers.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.errors import CurateError
+from curate.jsonl import iter_jsonl
 from curate.textnorm import normalize
 
 NAMES: tuple[str, ...] = ("aime2024", "aime2025", "aime2026", "amc22", "amc23", "amc24", "math500")
@@ -54,22 +54,13 @@ def data_files() -> list[Path]:
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CurateError(
-                    f"line is not valid JSON ({exc.msg})",
-                    where=f"{path}:{number}",
-                    hint="each line must be one JSON object with a `problem` field",
-                ) from None
-            if not isinstance(record, dict):
-                raise CurateError("line is not a JSON object", where=f"{path}:{number}")
-            record["_line"] = number
-            records.append(record)
+    for where, number, record in iter_jsonl(
+        path, hint="each line must be one JSON object with a `problem` field"
+    ):
+        if not isinstance(record, dict):
+            raise CurateError("line is not a JSON object", where=where)
+        record["_line"] = number
+        records.append(record)
     return records
 
 

@@ -8,25 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
-OPENR1_SCHEMA = pa.schema(
-    [
-        ("problem", pa.string()),
-        ("solution", pa.string()),
-        ("answer", pa.string()),
-        ("problem_type", pa.string()),
-        ("question_type", pa.string()),
-        ("source", pa.string()),
-        ("uuid", pa.string()),
-        ("is_reasoning_complete", pa.list_(pa.bool_())),
-        ("generations", pa.list_(pa.string())),
-        ("correctness_math_verify", pa.list_(pa.bool_())),
-        ("correctness_llama", pa.list_(pa.bool_())),
-        ("finish_reasons", pa.list_(pa.string())),
-        ("correctness_count", pa.int64()),
-        ("messages", pa.list_(MESSAGE)),
-    ]
-)
+from curate.sample import OPENR1_SCHEMA
 
 
 def trace(reasoning: str, answer: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from curate.cache import atomic_write_text, cache_root, temp_path_for
 from curate.errors import CurateError
 from curate.evaluate.metrics import ProblemOutcome, compute_metrics
+from curate.jsonl import iter_jsonl
 
 JUDGES = ("math-verify", "exact")
 SCORED = "scored.jsonl"
@@ -42,30 +43,22 @@ def read_rollouts(path: Path) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     rollouts: int | None = None
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CurateError(f"not valid JSON ({exc.msg})", where=where) from None
-            _check_record(record, where)
-            key = f"{record['dataset']}/{record['id']}"
-            if key in seen:
-                raise CurateError(f"problem {key} appears twice", where=where)
-            seen.add(key)
-            n = len(record["completions"])
-            if rollouts is None:
-                rollouts = n
-            elif n != rollouts:
-                raise CurateError(
-                    f"{n} completions where earlier problems have {rollouts}",
-                    where=where,
-                    hint="every problem needs the same number of rollouts",
-                )
-            records.append(record)
+    for where, _, record in iter_jsonl(path):
+        _check_record(record, where)
+        key = f"{record['dataset']}/{record['id']}"
+        if key in seen:
+            raise CurateError(f"problem {key} appears twice", where=where)
+        seen.add(key)
+        n = len(record["completions"])
+        if rollouts is None:
+            rollouts = n
+        elif n != rollouts:
+            raise CurateError(
+                f"{n} completions where earlier problems have {rollouts}",
+                where=where,
+                hint="every problem needs the same number of rollouts",
+            )
+        records.append(record)
     if not records:
         raise CurateError("no rollouts in this file", where=str(path))
     return records

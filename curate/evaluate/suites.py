@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from curate.benchmarks import NAMES as BENCHMARKS
 from curate.benchmarks import T0, canonical
 from curate.errors import CurateError
+from curate.jsonl import iter_jsonl
 
 # T0 is the model card's set (SPEC section 3): aime2025 + aime2026 + amc23 = 100 problems, canonical
 # wordings only (the variants are for decontamination).
@@ -54,20 +54,12 @@ def load_jsonl_suite(path: Path) -> list[Problem]:
     which defaults to the file's stem)."""
     problems: list[Problem] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CurateError(f"not valid JSON ({exc.msg})", where=where) from None
-            problem = _problem(record, path.stem, where)
-            if problem.key in seen:
-                raise CurateError(f"duplicate id {problem.id!r} in dataset {problem.dataset!r}", where=where)
-            seen.add(problem.key)
-            problems.append(problem)
+    for where, _, record in iter_jsonl(path):
+        problem = _problem(record, path.stem, where)
+        if problem.key in seen:
+            raise CurateError(f"duplicate id {problem.id!r} in dataset {problem.dataset!r}", where=where)
+        seen.add(problem.key)
+        problems.append(problem)
     if not problems:
         raise CurateError("no problems in this file", where=str(path))
     return problems

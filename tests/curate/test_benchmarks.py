@@ -113,7 +113,7 @@ def test_user_jsonl_and_parquet_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.jsonl", '{"problem": "ok"}\n{"problem": \n', r"bad.jsonl:2: line is not valid JSON"),
+        ("bad.jsonl", '{"problem": "ok"}\n{"problem": \n', r"bad.jsonl:2: not valid JSON"),
         ("noproblem.jsonl", '{"question": "x"}\n', r"noproblem.jsonl:1: no `problem` string"),
         ("list.jsonl", "[1, 2]\n", r"list.jsonl:1: line is not a JSON object"),
         ("eval.csv", "problem\nx\n", r"unsupported file type \.csv"),
