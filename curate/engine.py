@@ -216,7 +216,8 @@ def _rejections_table(all_drops: pl.DataFrame) -> pa.Table:
 
 
 def _lock(recipe: Recipe, source: ResolvedSource) -> str:
+    """The resolved recipe plus a `lock` section (source commit and file hashes, versions). `curate run` accepts
+    the lock file itself and then reads the Hub source at the recorded commit."""
     data = recipe.resolved()
-    data["source_resolved"] = source.provenance
-    data["code"] = {"curate": curate.__version__, "versions": versions()}
+    data["lock"] = {"source": source.provenance, "curate": curate.__version__, "versions": versions()}
     return dump_yaml(data)

@@ -227,10 +227,14 @@ def build_recipe(located: Located, path: Path | None) -> Recipe:
         raise CurateError("a recipe must be a YAML mapping", where=f"{path or '<recipe>'}:1")
     data = dict(data)
     data.pop("extends", None)
+    lock = data.pop("lock", None)  # a recipe.lock.yaml: pin the Hub source to the commit it was built from
     try:
         model = RecipeModel.model_validate(data)
     except ValidationError as exc:
         raise _explain(exc, located, RecipeModel, ()) from None
+    commit = (lock or {}).get("source", {}).get("commit") if isinstance(lock, dict) else None
+    if commit and model.source.kind == "hub":
+        model.source = model.source.model_copy(update={"revision": commit})
     steps = [_build_step(item, i, located) for i, item in enumerate(model.filters)]
     _check_order(steps, located)
     return Recipe(model, steps, path, located)

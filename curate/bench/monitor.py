@@ -122,7 +122,9 @@ def run_monitored(
     a chatty command never blocks on a full pipe)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(command), env=dict(env) if env is not None else None, cwd=cwd, stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            list(command), env=dict(env) if env is not None else None, cwd=cwd, stdout=out, stderr=err
+        )
         tree = _Tree(proc.pid)
         try:
             while True:
@@ -173,19 +175,6 @@ def _kill_tree(root: psutil.Process) -> None:
             continue
 
 
-def python_command(*args: str) -> list[str]:
-    """A command running this interpreter (the one curate is installed in) with `args`."""
-    import sys
-
-    return [sys.executable, *args]
-
-
 def child_env(**overrides: str) -> dict[str, str]:
-    """This process's environment with `overrides`, and without the settings the benchmark itself changes
-    for in-process comparisons (so a child process runs as a user's would)."""
-    env = {k: v for k, v in os.environ.items() if k not in _BENCH_ONLY}
-    env.update(overrides)
-    return env
-
-
-_BENCH_ONLY = frozenset({"RAYON_NUM_THREADS"})
+    """This process's environment with `overrides` (a fresh curate cache, progress bars off...)."""
+    return {**os.environ, **overrides}

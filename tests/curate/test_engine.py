@@ -224,3 +224,10 @@ def test_cli_run_and_inspect(tmp_path: Path) -> None:
     assert (
         shown.returncode == 0 and "is_reasoning_complete" in shown.stdout and "incomplete: 4" in shown.stdout
     )
+
+
+def test_lock_file_reruns_to_the_same_data(tmp_path: Path) -> None:
+    first = run_recipe(load_recipe(make(tmp_path))).out_dir
+    again = run_recipe(load_recipe(first / "recipe.lock.yaml").with_overrides(out=str(tmp_path / "again")))
+    for name in ("train.parquet", "test.parquet", "rejections.parquet"):
+        assert (again.out_dir / name).read_bytes() == (first / name).read_bytes()

@@ -157,3 +157,15 @@ def test_source_override_forms(text: str, kind: str, value: object) -> None:
 def test_source_override_rejects_nonsense() -> None:
     with pytest.raises(CurateError, match="not a file, a glob"):
         parse_source_override("no-such-thing")
+
+
+def test_a_lock_file_is_a_runnable_recipe_pinned_to_its_commit(tmp_path: Path) -> None:
+    lock = write(
+        tmp_path,
+        "recipe.lock.yaml",
+        BASE.replace("  path: data.parquet", "  dataset: open-r1/OpenR1-Math-220k\n  revision: main")
+        + "lock:\n  source: {kind: hub, commit: 0123abcd}\n  curate: 0.1.0\n",
+    )
+    recipe = load_recipe(lock)
+    assert recipe.model.source.revision == "0123abcd"
+    assert "lock" not in recipe.resolved()
