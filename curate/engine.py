@@ -30,8 +30,10 @@ from curate.source import ResolvedSource, resolve_source
 from curate.steps import DROP_SCHEMA, RunState, run_filter_step, run_trace_chain
 from curate.table import SourceTable
 from curate.tasks import FilterSpec
+from curate.tokenizer import TokenCounter
 from curate.writer import write_splits
-from filters import Drop, FilterContext, TraceFilter
+from filters import Drop, Filter, FilterContext, TraceFilter
+from filters.length import TokenLength
 
 log = logging.getLogger("curate")
 
@@ -124,7 +126,7 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
         "columns": SPLIT_SCHEMA.names,
     }
     with staged_dir(out_dir) as staging:
-        write_splits(staging, table, survivors, split, spec.format)
+        write_splits(staging, table, survivors, split, spec.format, _output_counter(instances))
         write_table(staging / "rejections.parquet", _rejections_table(all_drops))
         for name, report in reports.items():
             write_json(staging / f"{name}_report.json", report)
@@ -141,6 +143,11 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
         time.perf_counter() - started,
     )
     return RunResult(out_dir, stats)
+
+
+def _output_counter(instances: list[Filter]) -> TokenCounter | None:
+    """The tokenizer `num_tokens` is counted with: token_length's, when the recipe has that filter."""
+    return next((f.counter() for f in instances if isinstance(f, TokenLength)), None)
 
 
 def _needed_columns(recipe: Recipe) -> dict[str, str]:

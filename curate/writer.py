@@ -14,7 +14,7 @@ from curate.recipe import FormatSpec
 from curate.sampling import Split
 from curate.steps import progress
 from curate.table import SourceTable
-from curate.tokenizer import load_counter
+from curate.tokenizer import TokenCounter, load_counter
 
 
 def write_splits(
@@ -23,6 +23,7 @@ def write_splits(
     survivors: pl.DataFrame,
     split: Split,
     spec: FormatSpec,
+    counter: TokenCounter | None = None,
 ) -> None:
     """Stream the drawn rows, in source order, into `train.parquet` and `test.parquet` (verl's format)."""
     chosen = np.union1d(split.train, split.test)
@@ -32,8 +33,10 @@ def write_splits(
         rid: json.loads(f) if f else {}
         for rid, f in zip(picked["row_id"].to_list(), picked["fields"].to_list())
     }
-    # token_length records the count it decided on; without that filter, count with Qwen3's tokenizer.
-    counter = load_counter("qwen3") if any("num_tokens" not in f for f in fields.values()) else None
+    # token_length records the counts it took; the rows it kept on a byte bound alone (and every row, without
+    # that filter) are counted here, with its tokenizer (`counter`) or Qwen3's.
+    if any("num_tokens" not in f for f in fields.values()):
+        counter = counter or load_counter("qwen3")
     test_ids = set(split.test.tolist())
     writers = {"train": SplitWriter(staging / "train.parquet"), "test": SplitWriter(staging / "test.parquet")}
     columns = ["uuid", "problem", "answer", "source", "problem_type", "question_type", "generations"]

@@ -4,11 +4,12 @@ The row is the user turn plus the selected assistant turn (`build_messages` with
 rendered with the training template `curate train` sets (ChatML, each turn verbatim, `<think>` block
 included) and tokenised with the model's tokenizer. A longer row would make verl raise mid-epoch.
 
-Byte bounds decide without BPE only where they can: a row whose guaranteed lower bound already exceeds
-`max_tokens` (or whose upper bound, its UTF-8 bytes, is under `min_tokens`) is dropped without being
-tokenised (`TokenCounter.lower_bound` says which bounds are proven). A row that is kept is always tokenised,
-because its exact count is the `num_tokens` output column: a bound that proves a row fits (at most
-`max_tokens` bytes) would save nothing here, only move the counting to the writer.
+Byte bounds decide without BPE where they can (`TokenCounter.lower_bound`/`upper_bound` say which bounds
+are proven): a row whose lower bound already exceeds `max_tokens`, or whose upper bound (its UTF-8 bytes) is
+under `min_tokens`, is dropped without being tokenised; a row whose upper bound is within `max_tokens` (and
+no `min_tokens` is set) is kept without being tokenised. Its exact count, the `num_tokens` output column, is
+then taken by the writer, with this same tokenizer, for the rows the draw actually writes: most surviving
+rows are never written (a 45K draw from a ~180K pool), so they are never tokenised at all.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pydantic import Field, model_validator
 from curate.cache import source_code_hash
 from curate.formatting import build_messages
 from curate.tokenizer import TokenCounter, chatml, load_counter, tokenizer_fingerprint
-from filters import Drop, FilterParams, Keep, Trace, TraceFilter, Verdict, register
+from filters import KEEP, Drop, FilterParams, Keep, Trace, TraceFilter, Verdict, register
 
 
 class TokenLengthParams(FilterParams):
@@ -45,7 +46,7 @@ class TokenLengthParams(FilterParams):
 
 @register("token_length")
 class TokenLength(TraceFilter):
-    """Keep rows of `min_tokens` to `max_tokens` tokens; adds their exact count as `num_tokens`."""
+    """Keep rows of `min_tokens` to `max_tokens` tokens; their exact count becomes `num_tokens`."""
 
     Params = TokenLengthParams
     _counter: TokenCounter | None = None
@@ -98,8 +99,10 @@ class TokenLength(TraceFilter):
             # are just counted. This gate changes no decision, only whether a sure drop carries its exact count.
             if len(text) > 2 * params.max_tokens and (low := counter.lower_bound(text)) > params.max_tokens:
                 verdicts[i] = self._too_long(low, exact=False)
-            elif params.min_tokens and (high := counter.upper_bound(text)) < params.min_tokens:
+            elif (high := counter.upper_bound(text)) < params.min_tokens:
                 verdicts[i] = self._too_short(high, exact=False)
+            elif not params.min_tokens and high <= params.max_tokens:
+                verdicts[i] = KEEP  # fits for certain; the writer counts it if it is written
             else:
                 todo.append(i)
         for i, n in zip(todo, counter.count_texts([texts[i] for i in todo])):

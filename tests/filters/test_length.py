@@ -15,7 +15,7 @@ from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.formatting import build_messages
 from curate.recipe import load_recipe
-from curate.tokenizer import load_counter
+from curate.tokenizer import chatml, load_counter
 from filters import Drop, FilterContext, Keep, Trace
 from filters.length import TokenLength
 from tests import openr1_rows as rows
@@ -57,7 +57,7 @@ def test_registered_with_defaults() -> None:
 
 def test_kept_rows_carry_the_exact_hf_count() -> None:
     traces = real_traces()
-    verdicts = length_filter().filter_batch(traces)
+    verdicts = length_filter(min_tokens=1).filter_batch(traces)  # a lower bound makes every kept row counted
     for trace, verdict in zip(traces, verdicts):
         assert isinstance(verdict, Keep)
         messages = build_messages(trace.problem, trace.text)
@@ -92,7 +92,7 @@ def test_recipe_format_is_counted() -> None:
         }
     )
     traces = real_traces()[:10] + [make_trace(t, f"<think>\n{t}\n</think>\n\n{t}") for t in CRAFTED]
-    for trace, verdict in zip(traces, length_filter(context).filter_batch(traces)):
+    for trace, verdict in zip(traces, length_filter(context, min_tokens=1).filter_batch(traces)):
         messages = build_messages(trace.problem, trace.text, **context.format_kwargs)
         assert isinstance(verdict, Keep)
         assert verdict.fields["num_tokens"] == len(hf_chat_ids(messages, TRAINING_TEMPLATE))
@@ -116,6 +116,25 @@ def test_sure_drops_skip_tokenisation_and_stay_true() -> None:
     )
     assert isinstance(short, Drop) and short.reason == "too_short" and short.info["exact"] is False
     assert short.detail.startswith("at most ")
+
+
+def test_rows_that_surely_fit_are_kept_uncounted() -> None:
+    """At most `max_tokens` bytes cannot exceed `max_tokens` tokens: kept without BPE, counted by the writer."""
+    counter = load_counter()
+    traces = real_traces()
+    verdicts = length_filter(max_tokens=8000).filter_batch(traces)
+    uncounted = 0
+    for trace, verdict in zip(traces, verdicts):
+        text = chatml(build_messages(trace.problem, trace.text))
+        true_count = counter.count(text)
+        if isinstance(verdict, Keep) and not verdict.fields:
+            uncounted += 1
+            assert len(text.encode("utf-8")) <= 8000 and true_count <= 8000
+        elif isinstance(verdict, Keep):
+            assert verdict.fields["num_tokens"] == true_count <= 8000
+        else:
+            assert verdict.reason == "too_long" and true_count > 8000
+    assert 0 < uncounted < len(traces)
 
 
 def test_a_batch_mixes_counted_and_bounded_rows_in_order() -> None:
@@ -190,3 +209,39 @@ def test_from_yaml_bounds_every_written_row(tmp_path: Path) -> None:
     assert funnel["token_length"]["dropped"] == {"too_long": 1}
     report = json.loads((result.out_dir / "token_length_report.json").read_text())
     assert report["dropped"] == {"too_long": 1} and report["max_tokens"] == 400
+
+
+def test_written_counts_use_the_filters_tokenizer(tmp_path: Path) -> None:
+    """Rows kept on the byte bound are counted by the writer with token_length's own tokenizer, not Qwen3's."""
+    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
+    from tokenizers import models as tk_models
+
+    from curate.tokenizer import QWEN_PATTERN
+
+    data = rows.many(8)
+    tokenizer = Tokenizer(tk_models.BPE())
+    tokenizer.normalizer = normalizers.NFC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(QWEN_PATTERN), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    tokenizer.train_from_iterator([g for r in data for g in r["generations"]], trainer)
+    (tmp_path / "tok").mkdir()
+    tokenizer.save(str(tmp_path / "tok" / "tokenizer.json"))
+    source = rows.write(tmp_path / "src.parquet", data)
+    recipe = tmp_path / "recipe.yaml"
+    text = RECIPE.format(source=source, max_tokens=100_000, out=tmp_path / "out")
+    recipe.write_text(
+        text.replace("{max_tokens: 100000}", "{max_tokens: 100000, tokenizer: tok/tokenizer.json}")
+    )
+    train = pl.read_parquet(run_recipe(load_recipe(recipe)).out_dir / "train.parquet")
+    own, qwen3 = load_counter(str(tmp_path / "tok" / "tokenizer.json")), load_counter()
+    assert train.height == 8
+    for record in train.iter_rows(named=True):
+        assert record["num_tokens"] == own.count_messages(record["messages"])
+        assert record["num_tokens"] != qwen3.count_messages(record["messages"])
