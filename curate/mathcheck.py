@@ -457,7 +457,8 @@ def _stop_workers(workers: list[_Worker]) -> None:
 class Verifier:
     """math-verify over many (gold, prediction) pairs with a hard per-item deadline and a disk cache.
 
-    `verify_many` dedupes identical pairs, answers what it can from the choice rule and the cache, and sends
+    `verify_many` dedupes identical pairs, answers what it can from the choice rule, exact equality and the
+    cache, and sends
     the rest in batches (grouped by gold) to `workers` processes, at most two batches queued per worker. Each
     worker marks the item it is on in shared memory; one that stays on an item past `timeout` seconds is
     killed, the item becomes "timeout" (and so does every item of the call with the same gold, when it was the
@@ -478,7 +479,15 @@ class Verifier:
         self._pool: list[_Worker] = []
         self._ctx = _context()
         self._finalizer = weakref.finalize(self, _stop_workers, self._pool)
-        self.stats = {"items": 0, "unique": 0, "cached": 0, "computed": 0, "timeouts": 0, "restarts": 0}
+        self.stats = {
+            "items": 0,
+            "unique": 0,
+            "identical": 0,
+            "cached": 0,
+            "computed": 0,
+            "timeouts": 0,
+            "restarts": 0,
+        }
 
     # -- public
 
@@ -502,6 +511,12 @@ class Verifier:
                     decided[pair] = status
                 elif not gold_judged.strip():
                     decided[pair] = "gold_unparsable"
+                elif exact_match(gold_judged, pred_judged):
+                    # The same answer written the same way (up to formatting the exact judge ignores): no
+                    # parse needed. Most correct generations box the gold verbatim, so this skips most
+                    # math-verify calls; it also accepts answers math-verify cannot parse, like `50\%`.
+                    decided[pair] = "correct"
+                    self.stats["identical"] += 1
                 else:
                     todo.append((pair, gold_judged, pred_judged))
         self.stats["items"] += len(pairs)

@@ -264,12 +264,23 @@ def test_verifier_hand_checked_table(verifier: Verifier) -> None:
 
 def test_verifier_dedupes_and_keeps_order(verifier: Verifier) -> None:
     before = dict(verifier.stats)
-    pairs = [("4", "4"), ("4", "5"), ("4", "4"), ("\\frac{8}{2}", "4"), ("4", "5"), ("4", None)]
+    pairs = [("4", "2+2"), ("4", "5"), ("4", "2+2"), ("\\frac{8}{2}", "4"), ("4", "5"), ("4", None)]
     statuses = [r.status for r in verifier.verify_many(pairs)]
     assert statuses == ["correct", "wrong", "correct", "correct", "wrong", "pred_unparsable"]
     assert verifier.stats["items"] - before["items"] == 6
     assert verifier.stats["unique"] - before["unique"] == 4
     assert verifier.stats["computed"] - before["computed"] == 3  # the None prediction needs no math-verify
+
+
+def test_identical_answers_need_no_parse(verifier: Verifier) -> None:
+    """A prediction equal to the gold up to formatting is correct without math-verify, even where math-verify
+    cannot parse it (`\\boxed{50\\%}`); anything else still goes to math-verify."""
+    before = dict(verifier.stats)
+    pairs = [("50\\%", "50\\%"), ("\\dfrac{1}{2}", "\\frac{1}{2}"), ("025", "25"), ("5\\text{ cm}", "5")]
+    statuses = [r.status for r in verifier.verify_many(pairs)]
+    assert statuses[:3] == ["correct", "correct", "correct"]
+    assert verifier.stats["identical"] - before["identical"] == 3
+    assert verifier.stats["computed"] - before["computed"] == 1
     assert verifier.verify_many([]) == []
 
 
@@ -286,7 +297,7 @@ def test_verifier_works_off_the_main_thread(verifier: Verifier) -> None:
 
 def test_hanging_item_is_killed_and_the_pool_recovers() -> None:
     with Verifier(workers=2, timeout=1.0) as v:
-        assert v.verify("1", "1").ok  # workers up
+        assert v.verify("1", "0+1").ok  # workers up
         started = time.monotonic()
         results = v.verify_many([("3", TOWER), ("8", "2^3"), (TOWER, "3"), ("9", "9")])
         elapsed = time.monotonic() - started
@@ -299,7 +310,7 @@ def test_hanging_item_is_killed_and_the_pool_recovers() -> None:
 def test_a_gold_that_never_parses_times_out_once_for_all_its_items() -> None:
     gold = "(" * 3000  # takes math-verify's parser tens of seconds
     with Verifier(workers=1, timeout=1.5) as v:
-        assert v.verify("1", "1").ok
+        assert v.verify("1", "0+1").ok
         started = time.monotonic()
         results = v.verify_many([(gold, str(k)) for k in range(4)] + [("2", "2")])
         elapsed = time.monotonic() - started
@@ -309,22 +320,22 @@ def test_a_gold_that_never_parses_times_out_once_for_all_its_items() -> None:
 
 def test_a_worker_that_dies_costs_its_item_an_error(verifier: Verifier) -> None:
     with Verifier(workers=1, timeout=30.0) as v:
-        assert v.verify("1", "1").ok
+        assert v.verify("1", "0+1").ok
         pid = v._pool[0].process.pid
         assert pid is not None
         killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))  # as the OOM killer would
         killer.start()
         started = time.monotonic()
-        statuses = [r.status for r in v.verify_many([("3", TOWER), ("4", "4")])]
+        statuses = [r.status for r in v.verify_many([("3", TOWER), ("4", "2+2")])]
         killer.join()
         assert statuses == ["error", "correct"]
         assert time.monotonic() - started < 10
-        assert v.verify("5", "5").ok
+        assert v.verify("5", "10/2").ok
 
 
 def test_cache_makes_reruns_instant(tmp_path: Path) -> None:
     cache = tmp_path / "verdicts" / "mathcheck.sqlite"
-    pairs = [(str(k), str(k if k % 3 else k + 1)) for k in range(60)] + [("3", TOWER)]
+    pairs = [(str(k), f"{k}+0" if k % 3 else str(k + 1)) for k in range(60)] + [("3", TOWER)]
     with Verifier(workers=2, timeout=1.0, cache_path=cache) as first:
         statuses = [r.status for r in first.verify_many(pairs)]
         assert first.stats["computed"] == 61 and first.stats["cached"] == 0
