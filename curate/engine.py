@@ -19,13 +19,13 @@ import polars as pl
 import pyarrow as pa
 
 import curate
-from curate import sampling
+from curate import sampling, traces
 from curate.cache import cache_root, digest
 from curate.card import write_card
-from curate.executors import make_executor
+from curate.executors import Executor, make_executor
 from curate.formatting import format_kwargs
 from curate.outputs import REJECTION_SCHEMA, SPLIT_SCHEMA, staged_dir, versions, write_json, write_table
-from curate.recipe import Recipe, dump_yaml
+from curate.recipe import FilterStep, Recipe, dump_yaml
 from curate.source import ResolvedSource, resolve_source
 from curate.steps import DROP_SCHEMA, RunState, run_filter_step, run_trace_chain
 from curate.table import SourceTable
@@ -46,6 +46,45 @@ class RunResult:
     stats: dict[str, Any]
 
 
+def filter_context(recipe: Recipe, workers: int) -> FilterContext:
+    """What every filter of a run is built with, on the driver and on the workers."""
+    spec = recipe.model
+    return FilterContext(
+        seed=spec.seed,
+        cache_dir=str(cache_root()),
+        workers=workers,
+        recipe_dir=str(recipe.path.parent) if recipe.path else None,
+        format_kwargs=format_kwargs(spec.format),
+    )
+
+
+def initial_state(table: SourceTable, source: ResolvedSource) -> RunState:
+    """Every row alive; the cache-key chain starts from the source's fingerprint and curate's version."""
+    return RunState(
+        np.ones(table.num_rows, dtype=bool), digest("source", source.fingerprint, curate.__version__)
+    )
+
+
+def trace_chain(
+    recipe: Recipe,
+    steps: list[tuple[FilterStep, Filter, FilterSpec]],
+    table: SourceTable,
+    state: RunState,
+    executor: Executor,
+    use_cache: bool,
+) -> traces.ChainResult:
+    """The recipe's trace filters as one chain over each row's generations, selected as the recipe says."""
+    return run_trace_chain(
+        steps,
+        table,
+        state,
+        strategy=recipe.model.select.strategy,
+        format_spec=recipe.model.format.model_dump(),
+        executor=executor,
+        use_cache=use_cache,
+    )
+
+
 def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
     started = time.perf_counter()
     spec = recipe.model
@@ -59,31 +98,22 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
     table.check_columns(_needed_columns(recipe))
 
     executor = make_executor(spec.executor.type, spec.executor.workers, spec.executor.address)
-    context = FilterContext(
-        seed=spec.seed,
-        cache_dir=str(cache_root()),
-        workers=executor.workers,
-        recipe_dir=str(recipe.path.parent) if recipe.path else None,
-        format_kwargs=format_kwargs(spec.format),
-    )
+    context = filter_context(recipe, executor.workers)
     specs = [FilterSpec(step.name, step.params_dict(), context) for step in recipe.steps]
     instances = [step.cls(step.params, context) for step in recipe.steps]
-    state = RunState(
-        np.ones(table.num_rows, dtype=bool), digest("source", source.fingerprint, curate.__version__)
-    )
+    state = initial_state(table, source)
     try:
         for step, f, filter_spec in zip(recipe.steps, instances, specs):
             if not isinstance(f, TraceFilter):
                 f.setup()  # the driver decides global filters and cheap row filters, and writes every report
                 run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
-        chain = run_trace_chain(
+        chain = trace_chain(
+            recipe,
             [(s, f, fs) for s, f, fs in zip(recipe.steps, instances, specs) if isinstance(f, TraceFilter)],
             table,
             state,
-            strategy=spec.select.strategy,
-            format_spec=spec.format.model_dump(),
-            executor=executor,
-            use_cache=use_cache,
+            executor,
+            use_cache,
         )
     finally:
         executor.close()

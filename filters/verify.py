@@ -16,6 +16,7 @@ Modes:
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,6 +57,16 @@ def dataset_label(trace: Trace, llama_fallback: bool = True) -> bool | None:
     return trace.correctness_math_verify
 
 
+def verdict_store(cache_dir: str | None) -> Path | None:
+    """Where math-verify verdicts are kept: `$CURATE_VERDICTS` when set, else the run's cache folder. The
+    store is SQLite in WAL mode, which needs a disk local to the machine: on a cluster whose cache folder is
+    on a network filesystem, each node points `CURATE_VERDICTS` at its own local disk."""
+    local = os.environ.get("CURATE_VERDICTS")
+    if local:
+        return Path(local)
+    return Path(cache_dir) / "mathcheck.sqlite" if cache_dir else None
+
+
 def _short(text: str) -> str:
     return repr(text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…")
 
@@ -82,7 +93,7 @@ class AnswerVerify(TraceFilter):
 
     def setup(self) -> None:
         if self._params.mode != "trust_labels" and self._verifier is None:
-            cache = Path(self.context.cache_dir) / "mathcheck.sqlite" if self.context.cache_dir else None
+            cache = verdict_store(self.context.cache_dir)
             workers = self._params.workers or max(1, self.context.workers)
             self._verifier = Verifier(workers=workers, timeout=self._params.timeout, cache_path=cache)
 

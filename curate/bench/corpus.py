@@ -17,8 +17,20 @@ import pyarrow.parquet as pq
 from curate.cache import atomic_write_text, cache_root, temp_path_for
 from curate.sample import GENERATOR_VERSION, write_sample
 
-# The string columns of an OpenR1 row; `messages` counts its `content` strings.
-TEXT_COLUMNS = ("problem", "solution", "answer", "generations", "messages")
+# The string columns of an OpenR1 row (lists counted element by element, `messages` by its `content`
+# strings): what "MB of text" means in every rate the benchmark reports.
+TEXT_COLUMNS = (
+    "problem",
+    "solution",
+    "answer",
+    "problem_type",
+    "question_type",
+    "source",
+    "uuid",
+    "generations",
+    "finish_reasons",
+    "messages",
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,9 @@ def ensure_corpus(rows: int, seed: int = 0, workers: int | None = None) -> Corpu
     meta = _meta_path(path)
     if path.exists():  # written through a temp file: an existing file is complete
         data = json.loads(meta.read_text()) if meta.exists() else {}
-        if data.get("file_bytes") == path.stat().st_size:
+        if data.get("file_bytes") == path.stat().st_size and set(data.get("text_bytes", ())) == set(
+            TEXT_COLUMNS
+        ):
             return Corpus(path, rows, seed, data["text_bytes"], data["file_bytes"])
         corpus = Corpus(path, rows, seed, column_text_bytes(path), path.stat().st_size)
         _write_meta(corpus)

