@@ -12,7 +12,7 @@ per copy kind:
   least one and at most three, and one insertion per 25 words, at least one and at most two; numbers and
   formulas untouched).
 
-Clean rows must not be flagged: the 54 real OpenR1 problems of `shared/realdata`; every canonical problem of
+Clean rows must not be flagged: the 54 real OpenR1 problems of `tests/data`; every canonical problem of
 the other benchmarks (each benchmark is decontaminated on its own and the rest is its clean set; the sets
 share no problem); each benchmark's own problems against the other half of the same benchmark (index the even
 items, check the odd ones, and the reverse: same competition, same phrasing, different problems); and a few
@@ -40,9 +40,7 @@ from curate import benchmarks
 from curate.benchmarks import Item
 from filters.decontam import ContaminationIndex
 
-REALDATA = (
-    Path(__file__).resolve().parents[2] / "shared" / "realdata" / "openr1_problems_with_regenerations.jsonl"
-)
+REALDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
 FORMATTING_KINDS = ("whitespace", "case", "delimiters", "latex", "numbering", "prompt", "formatting")
 KINDS = ("verbatim", *FORMATTING_KINDS, "embedded", "reworded")
 

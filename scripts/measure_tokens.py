@@ -1,7 +1,7 @@
 """Token counting throughput, MB/s of UTF-8 text, on realistic rows: raw tiktoken, our counter, Hugging Face.
 
 The texts are the training rows `token_length` counts: real OpenR1 problems with real long-think traces
-(shared/realdata, or any jsonl with `user_prompt`/`problem` and `regenerated_content`/`generation` fields)
+(tests/data (the real-data file), or any jsonl with `user_prompt`/`problem` and `regenerated_content`/`generation` fields)
 rendered as ChatML, repeated up to `--mb` megabytes. Every timing is the best of `--repeats` runs, and the
 runs of the different counters are interleaved so that a busy machine slows them alike.
 
@@ -26,7 +26,7 @@ from filters import Drop, FilterContext, Trace
 from filters.length import TokenLength
 
 DEFAULT_DATA = (
-    Path(__file__).resolve().parents[2] / "shared" / "realdata" / "openr1_problems_with_regenerations.jsonl"
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
 )
 
 

@@ -16,11 +16,11 @@ seconds / wall seconds. A pool whose workers never wait on the parent keeps one 
 for `verifier-1`): where `verifier-N` shows fewer than N, other processes held the cores, not the pool.
 
 Agreement: labelled pairs built from the bundled benchmark answers (AIME, AMC, MATH-500) and the final answers
-of shared/realdata, with predictions that are equivalent by construction (label correct: reformatted,
+of tests/data (the real-data file), with predictions that are equivalent by construction (label correct: reformatted,
 reordered sets, `\\dfrac`, decimals, zero padding, units, option letters in another wrapper...) or perturbed
 (label wrong: off by one, sign, other option, extra term, swapped pair). Reported: agreement, recall on the
 correct ones and specificity on the wrong ones, per construction. Also the 12 complete traces of
-shared/realdata against that repository's own grading.
+tests/data (the real-data file) against that repository's own grading.
 
     python scripts/measure_verify.py [--repeats 3] [--workers 2] [--skip-throughput] [--skip-agreement] [--json OUT]
 """
@@ -42,9 +42,7 @@ from typing import Any
 from curate.mathcheck import Judge, Verifier, extract_boxed
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "curate" / "data" / "benchmarks"
-REALDATA = (
-    Path(__file__).resolve().parents[2] / "shared" / "realdata" / "openr1_problems_with_regenerations.jsonl"
-)
+REALDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
 _INT = re.compile(r"-?\d+")
 _FRAC = re.compile(r"(-?)\\frac\{(\d+)\}\{(\d+)\}")
 _THOUSANDS = re.compile(r"\d,(?:\\!)?\s*\d{3}(?!\d)")  # 10,\!080: one number, not a list
@@ -58,7 +56,7 @@ def benchmark_answers(name: str) -> list[str]:
 
 
 def realdata_golds(path: Path) -> list[str]:
-    """The dataset-side final answers of shared/realdata (the boxed answer its solutions end with)."""
+    """The dataset-side final answers of tests/data (the real-data file) (the boxed answer its solutions end with)."""
     if not path.exists():
         return []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

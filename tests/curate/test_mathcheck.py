@@ -25,7 +25,7 @@ from curate.mathcheck import (
 THINK = "<think>\nLet me work it out. Maybe \\boxed{7}? No.\n</think>\n\n"
 TOWER = "2^{2^{2^{2^{2^{2}}}}}"  # math-verify's comparison never returns, whatever its own timeout says
 
-# The text after </think> of three real long-think traces (shared/realdata, rows 21, 43 and 47).
+# The text after </think> of three real long-think traces (tests/data, rows 21, 43 and 47).
 REAL_TAILS = {
     "D": "</think>\n\nWe are given that **two is 10% of $ x $** and **20% of $ y $**. The goal is to find the "
     'value of $ x - y $.\n\n---\n\n### Step 1: Translate the statements into equations\n\n- "Two is 10% of $ x $" '
@@ -87,21 +87,11 @@ def test_extract_boxed_real_traces(expected: str, tail: str) -> None:
     assert extract_boxed("<think>\nreasoning with \\boxed{999} inside\n" + tail) == expected
 
 
-def _realdata() -> Path | None:
-    here = Path(__file__).resolve().parents[2]
-    for root in (
-        os.environ.get("CURATE_REALDATA"),
-        here / "tests" / "data",
-        here.parent / "shared" / "realdata",
-    ):
-        if root and (Path(root) / "openr1_problems_with_regenerations.jsonl").exists():
-            return Path(root) / "openr1_problems_with_regenerations.jsonl"
-    return None
+REALDATA = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_regenerations.jsonl"
 
 
-@pytest.mark.skipif(_realdata() is None, reason="shared/realdata is not next to this checkout")
 def test_extract_boxed_on_all_real_traces() -> None:
-    rows = [json.loads(line) for line in _realdata().read_text().splitlines()]  # type: ignore[union-attr]
+    rows = [json.loads(line) for line in REALDATA.read_text().splitlines()]
     extracted = {i: extract_boxed(row["regenerated_content"]) for i, row in enumerate(rows)}
     complete = {i for i, row in enumerate(rows) if "</think>" in row["regenerated_content"]}
     assert len(rows) == 54 and len(complete) == 12
@@ -243,7 +233,7 @@ TABLE = [
     ("B", "C", "wrong"),
     ("B", "\\frac{1}{2}", "wrong"),  # a value cannot be checked against a bare letter
     ("\\frac{1}{2}", "B", "wrong"),  # a bare letter is not a full answer (OpenR1's Llama labels say yes)
-    ("10", "D", "wrong"),  # shared/realdata row 21: the trace boxes the option, the dataset has its value
+    ("10", "D", "wrong"),  # tests/data row 21: the trace boxes the option, the dataset has its value
     ("12", "\\textbf{(C)}\\ 12", "correct"),  # the option's value is checked
     ("\\textbf{(C)}\\ 12", "12", "correct"),
     ("\\textbf{(C)}\\ 12", "\\text{(C)}", "correct"),

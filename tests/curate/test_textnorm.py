@@ -11,9 +11,7 @@ import pytest
 from curate import benchmarks
 from curate.textnorm import normalize, normalize_many
 
-REALDATA = (
-    Path(__file__).resolve().parents[3] / "shared" / "realdata" / "openr1_problems_with_regenerations.jsonl"
-)
+REALDATA = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_regenerations.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -132,8 +130,6 @@ def test_distinct_benchmark_problems_stay_distinct() -> None:
 
 
 def test_realdata_problems_lose_only_their_labels() -> None:
-    if not REALDATA.exists():
-        pytest.skip("shared/realdata is not beside this checkout")
     problems = [json.loads(line)["user_prompt"] for line in REALDATA.read_text().splitlines() if line]
     normalised = dict(zip(problems, normalize_many(problems)))
     assert len(set(normalised.values())) == len(problems)
