@@ -39,7 +39,7 @@ import sqlite3
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from pathlib import Path
@@ -333,6 +333,22 @@ def config_id() -> str:
     return f"judge{JUDGE_VERSION}|math-verify {versions[0]}|latex2sympy2 {versions[1]}|sympy {versions[2]}"
 
 
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` between processes of this machine (a no-op where flock does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one process at a time is the caller's business
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class _VerdictCache:
     """Verdicts on disk (sqlite), keyed by a 128-bit hash of (config, gold, prediction). A timeout is kept
     with the limit it ran under and reused only for a limit no larger, so raising `timeout` retries it."""
@@ -342,12 +358,15 @@ class _VerdictCache:
         # check_same_thread off: a Ray actor builds the verifier on one thread and calls it from another;
         # calls never overlap (the verifier is used by one caller at a time).
         self._db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS verdicts (key BLOB PRIMARY KEY, status TEXT NOT NULL, limit_s REAL)"
-            " WITHOUT ROWID"
-        )
+        # Switching a new file to WAL takes no busy timeout: the workers of a first run, opening the store at
+        # the same moment, would fail with "database is locked". One opener at a time, across processes.
+        with _file_lock(path.with_name(path.name + ".lock")):
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS verdicts (key BLOB PRIMARY KEY, status TEXT NOT NULL, limit_s REAL)"
+                " WITHOUT ROWID"
+            )
         self._prefix = config.encode() + b"\x00"
 
     def key(self, gold: str, pred: str) -> bytes:

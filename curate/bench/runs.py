@@ -25,15 +25,8 @@ def _check(measured: Measured, what: str) -> None:
 
 
 def fresh_cache(scratch: Path) -> Path:
-    """An empty curate cache for one run. Its answer-verification verdict store is created here, empty:
-    worker processes that open a missing one at the same moment can fail with "database is locked" (the
-    first `PRAGMA journal_mode=WAL` on a new sqlite file takes no busy timeout), reported to the engine's
-    owner; an existing empty store makes the run no less cold."""
-    from curate.mathcheck import Verifier
-
-    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=scratch))
-    Verifier(workers=1, cache_path=cache / "mathcheck.sqlite").close()
-    return cache
+    """An empty curate cache for one run: no step results, no answer-verification verdicts."""
+    return Path(tempfile.mkdtemp(prefix="cache-", dir=scratch))
 
 
 def _thin(points: list[tuple[float, float, float]], most: int) -> list[tuple[float, float, float]]:

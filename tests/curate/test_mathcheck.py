@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from curate.mathcheck import (
     STATUSES,
     Choice,
     Verifier,
+    _VerdictCache,
     exact_match,
     extract_boxed,
     normalize_answer,
@@ -348,3 +351,27 @@ def test_bad_arguments() -> None:
         Verifier(workers=0)
     with pytest.raises(ValueError, match="timeout"):
         Verifier(timeout=0)
+
+
+def _open_store_after(barrier: Any, path: str, results: Any) -> None:
+    barrier.wait()
+    try:
+        _VerdictCache(Path(path), "config")
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which names it
+        results.put(repr(exc))
+
+
+def test_processes_creating_the_verdict_store_at_the_same_moment_all_open_it(tmp_path: Path) -> None:
+    """Worker processes of a first run all open a store that does not exist yet, at once."""
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        path = str(tmp_path / f"store-{attempt}" / "mathcheck.sqlite")
+        barrier, results = ctx.Barrier(8), ctx.Queue()
+        procs = [ctx.Process(target=_open_store_after, args=(barrier, path, results)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        outcomes = [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join()
+        assert outcomes == ["ok"] * 8
