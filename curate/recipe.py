@@ -235,12 +235,12 @@ def build_recipe(located: Located, path: Path | None) -> Recipe:
     commit = (lock or {}).get("source", {}).get("commit") if isinstance(lock, dict) else None
     if commit and model.source.kind == "hub":
         model.source = model.source.model_copy(update={"revision": commit})
-    steps = [_build_step(item, i, located) for i, item in enumerate(model.filters)]
+    steps = [_build_step(item, i, located, path) for i, item in enumerate(model.filters)]
     _check_order(steps, located)
     return Recipe(model, steps, path, located)
 
 
-def _build_step(item: Any, index: int, located: Located) -> FilterStep:
+def _build_step(item: Any, index: int, located: Located, path: Path | None) -> FilterStep:
     where = located.where(("filters", index))
     if isinstance(item, str):
         item = {item: {}}
@@ -254,7 +254,9 @@ def _build_step(item: Any, index: int, located: Located) -> FilterStep:
         raise CurateError(f"unknown filter {name!r}", where=str(where), hint=hint)
     cls = registry.get(name)
     try:
-        parsed = cls.Params.model_validate(params or {})
+        # The recipe's folder lets parameters check the files they name, relative to the recipe.
+        context = {"recipe_dir": str(path.parent) if path else None}
+        parsed = cls.Params.model_validate(params or {}, context=context)
     except ValidationError as exc:
         raise _explain(exc, located, cls.Params, ("filters", index, name)) from None
     return FilterStep(name, cls, parsed)
