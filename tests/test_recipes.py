@@ -91,3 +91,15 @@ def test_published_filters_recipe() -> None:
     assert recipe.steps[0].params_dict()["max_chars"] == 60000
     assert recipe.model.select.strategy == "dataset" and recipe.model.sample is not None
     assert recipe.model.sample.size == 45000
+
+
+def test_quality_recipe_is_the_45k_chain_with_two_trace_filters() -> None:
+    base = load_recipe(RECIPES / "openr1-math-45k.yaml")
+    quality = load_recipe(RECIPES / "openr1-math-45k-quality.yaml")
+    names = [s.name for s in base.steps]
+    at = names.index("think_format") + 1
+    assert [s.name for s in quality.steps] == [*names[:at], "repetition", "language_mix", *names[at:]]
+    shared = [s for s in quality.steps if s.name in names]
+    assert [s.params_dict() for s in shared] == [s.params_dict() for s in base.steps]
+    a, b = base.resolved(), quality.resolved()
+    assert {key for key in a if a[key] != b[key]} == {"name", "description", "filters", "output", "card"}
