@@ -49,7 +49,7 @@ CLOSE = "</think>"
 _SPACE = np.array([chr(c).isspace() for c in range(0x3002)], dtype=np.int8)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _EXCERPT = 80
-# A dense window needs this many words of text to be judged: shorter texts are one window too few words.
+# Fewer words than this and a repeated share says nothing: the dense-window check skips such texts.
 _MIN_WINDOW_WORDS = 100
 
 
@@ -75,7 +75,8 @@ class RepetitionParams(FilterParams):
 
 @dataclass(frozen=True)
 class Repeat:
-    """One copied stretch: text[start:end] repeats the text `period` characters (`words` words) before it."""
+    """One copied stretch: text[start:end] repeats the text that starts at `source_start`, `period_words`
+    words earlier; `adjacent` when the copy follows its source (a loop of `copies` copies)."""
 
     start: int
     end: int
@@ -187,6 +188,7 @@ def measure(text: str, ngram: int = 12, window_words: int = 400) -> tuple[Stats,
     m = len(words) - ngram + 1
     if m < 2:
         return Stats(words=len(words)), []
+    # Python's string hash is salted per process; only equality within this one text matters.
     word_hash = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
     grams = np.zeros(m, dtype=np.uint64)
     with np.errstate(over="ignore"):
