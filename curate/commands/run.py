@@ -38,6 +38,11 @@ def run(
     allow_smaller: bool = typer.Option(
         False, "--allow-smaller", help="Write what survives when the pool is smaller than sample.size."
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write into an existing folder curate did not create (its other files are left as they are).",
+    ),
 ) -> None:
     """Run a recipe: filter, sample, and write verl-ready parquet plus the data card."""
     from curate.engine import run_recipe
@@ -51,7 +56,7 @@ def run(
         address=ray_address,
         allow_smaller=allow_smaller,
     )
-    result = run_recipe(loaded, use_cache=not no_cache)
+    result = run_recipe(loaded, use_cache=not no_cache, force=force)
     rows = result.stats["rows"]
     typer.echo(
         f"{result.out_dir}: train {rows['train']}, test {rows['test']} (pool {rows['pool']} of {rows['source']})"
