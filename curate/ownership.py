@@ -21,6 +21,7 @@ and sweeps away staging folders and temp files of runs that were killed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -128,8 +129,14 @@ class OutputFolder:
             yield staging
             self._commit(staging, owner)
         except BaseException:
-            if not (self.meta / JOURNAL).exists():  # else the swap is decided: the next command completes it
+            journal = self.meta / JOURNAL
+            if not journal.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+                raise
+            # The swap is decided (e.g. Ctrl-C during it): finish it now if the disk lets us; if not, the
+            # next command on this folder does.
+            with contextlib.suppress(OSError, ValueError):
+                self._roll_forward(json.loads(journal.read_text(encoding="utf-8")))
             raise
 
     def _commit(self, staging: Path, owner: str) -> None:

@@ -32,6 +32,20 @@ output: {{dir: {out}}}
 """
 
 
+# `curate train` writing its launch files for one GPU and a small batch (the test outputs are small).
+TRAIN_DRY_RUN = (
+    "--dry-run",
+    "--model",
+    "Qwen/Qwen3-4B-Base",
+    "--batch-size",
+    "8",
+    "--nnodes",
+    "1",
+    "--gpus-per-node",
+    "1",
+)
+
+
 @dataclass
 class Outcome:
     code: int

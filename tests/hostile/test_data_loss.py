@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.hostile.cli import (
+    TRAIN_DRY_RUN,
     assert_ok,
     assert_user_error,
     process_env,
@@ -122,18 +123,7 @@ def test_force_never_replaces_files_in_a_curate_folder_it_did_not_write(
     assert_ok(run_here(capfd, "run", str(ws.recipe)))
     (ws.out / "train.sh").write_text("#!/bin/sh\necho my own script\n")
     assert_user_error(
-        run_here(
-            capfd,
-            "train",
-            str(ws.out),
-            "--dry-run",
-            "--batch-size",
-            "8",
-            "--nnodes",
-            "1",
-            "--gpus-per-node",
-            "1",
-        ),
+        run_here(capfd, "train", str(ws.out), *TRAIN_DRY_RUN),
         "'train.sh' is there and curate did not write it",
     )
     assert (ws.out / "train.sh").read_text() == "#!/bin/sh\necho my own script\n"
@@ -147,20 +137,7 @@ def test_rerun_keeps_the_users_files_and_other_commands_files(
     (ws.out / "my-notes.txt").write_text("looked at rows 3 and 9\n")
     (ws.out / "analysis").mkdir()
     (ws.out / "analysis" / "plot.png").write_bytes(b"\x89PNG fake")
-    train = (
-        "train",
-        str(ws.out),
-        "--dry-run",
-        "--model",
-        "Qwen/Qwen3-4B-Base",
-        "--batch-size",
-        "8",
-        "--nnodes",
-        "1",
-        "--gpus-per-node",
-        "1",
-    )
-    assert_ok(run_here(capfd, *train))
+    assert_ok(run_here(capfd, "train", str(ws.out), *TRAIN_DRY_RUN))
     kept = {k: v for k, v in snapshot(ws.out).items() if k not in first}
     assert {"my-notes.txt", "analysis/plot.png", "train.sh", "train_overrides.yaml"} <= set(kept)
     assert_ok(run_here(capfd, "run", str(ws.recipe), "--no-cache"))

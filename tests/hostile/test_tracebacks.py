@@ -20,6 +20,7 @@ import pytest
 from curate.sample import OPENR1_SCHEMA
 from tests import openr1_rows as rows
 from tests.hostile.cli import (
+    TRAIN_DRY_RUN,
     assert_ok,
     assert_user_error,
     corpus,
@@ -196,25 +197,31 @@ def test_sample_columns_are_checked_before_any_filter(
 # ---------------------------------------------------------------------------------------------- outputs
 
 
+def _mounted(folder: Path, options: str) -> Iterator[Path]:
+    """A small tmpfs at `folder` for the test (root only), unmounted after it."""
+    folder.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)]
+    if (
+        os.geteuid() != 0
+        or shutil.which("mount") is None
+        or subprocess.run(mount, capture_output=True).returncode
+    ):
+        pytest.skip("cannot mount a filesystem here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
+
+
 @pytest.fixture
 def readonly_dir(tmp_path: Path) -> Iterator[Path]:
     """A folder nothing can be written into: a read-only tmpfs as root (who ignores modes), else 0555."""
-    folder = tmp_path / "readonly"
-    folder.mkdir()
     if os.geteuid() != 0:
+        folder = tmp_path / "readonly"
+        folder.mkdir()
         folder.chmod(0o555)
         yield folder
         folder.chmod(0o755)
         return
-    if (
-        shutil.which("mount") is None
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True
-        ).returncode
-    ):
-        pytest.skip("cannot mount a read-only filesystem here")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=False)
+    yield from _mounted(tmp_path / "readonly", "ro,size=64k")
 
 
 def test_an_output_on_a_read_only_disk(
@@ -226,17 +233,7 @@ def test_an_output_on_a_read_only_disk(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(folder)], capture_output=True
-        ).returncode
-    ):
-        pytest.skip("cannot mount a small filesystem here")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=False)
+    yield from _mounted(tmp_path / "tiny", "size=48k")
 
 
 def test_an_output_on_a_full_disk(ws: Workspace, capfd: pytest.CaptureFixture[str], tiny_disk: Path) -> None:
@@ -401,18 +398,7 @@ READERS = [
     ("inspect",),
     ("card",),
     ("push", "--dry-run", "--repo-id", "me/x"),
-    (
-        "train",
-        "--dry-run",
-        "--model",
-        "Qwen/Qwen3-4B-Base",
-        "--batch-size",
-        "8",
-        "--nnodes",
-        "1",
-        "--gpus-per-node",
-        "1",
-    ),
+    ("train", *TRAIN_DRY_RUN),
 ]
 DAMAGE = {
     "stats not UTF-8": ("stats.json", b'{"recipe": "caf\xe9"}'),
