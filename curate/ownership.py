@@ -249,12 +249,15 @@ def claim(
     command keeps clear of); `inside_forbidden`: folders the output may not be inside either (a folder
     source, which the next run would read the outputs from); `writes`: names the command will write, checked
     now against files curate did not write, so a refusal comes before the work rather than after it."""
-    target = _checked_target(path)
-    _check_clear(target, list(keep_clear_of), list(inside_forbidden))
-    _restore_legacy(target)
+    target = check_output(
+        path,
+        command=command,
+        force=force,
+        keep_clear_of=keep_clear_of,
+        inside_forbidden=inside_forbidden,
+        restore=True,
+    )
     existed = target.exists()
-    if existed and not force:
-        _check_owned(target, command)
     created = [p for p in (target, *target.parents) if not p.exists()]
     folder = OutputFolder(target, command, force)
     try:
@@ -283,6 +286,26 @@ def claim(
     finally:
         if failed and created:
             _remove_if_untouched(folder, created)
+
+
+def check_output(
+    path: str | Path,
+    *,
+    command: str,
+    force: bool = False,
+    keep_clear_of: Iterable[tuple[Path, str]] = (),
+    inside_forbidden: Iterable[tuple[Path, str]] = (),
+    restore: bool = False,
+) -> Path:
+    """Everything `claim` refuses before it writes anything (see there), for `curate validate` too; the
+    resolved folder. With `restore`, first puts back an output an older curate's crash left hidden."""
+    target = _checked_target(path)
+    _check_clear(target, list(keep_clear_of), list(inside_forbidden))
+    if restore:
+        _restore_legacy(target)
+    if target.exists() and not force:
+        _check_owned(target, command)
+    return target
 
 
 def _checked_target(path: str | Path) -> Path:

@@ -86,6 +86,14 @@ def check_space(folder: Path, needed: int, what: str) -> None:
 
 
 def _path_source(text: str) -> ResolvedSource:
+    files = local_files(text)
+    converted = [_jsonl_to_parquet(f) if f.suffix in {".jsonl", ".json"} else f for f in files]
+    return _finish(converted, {"kind": "path", "path": text, "inputs": [str(f) for f in files]})
+
+
+def local_files(text: str) -> list[Path]:
+    """The files a `path` source names (a file, a folder or a glob), checked without reading them: what
+    `curate validate` and `curate run` both refuse."""
     path = Path(text).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in {".parquet", ".jsonl"} and p.is_file())
@@ -111,8 +119,7 @@ def _path_source(text: str) -> ResolvedSource:
             raise CurateError(
                 f"unsupported file type {f.suffix!r}", where=str(f), hint="use .parquet or .jsonl"
             )
-    converted = [_jsonl_to_parquet(f) if f.suffix in {".jsonl", ".json"} else f for f in files]
-    return _finish(converted, {"kind": "path", "path": text, "inputs": [str(f) for f in files]})
+    return files
 
 
 def _jsonl_to_parquet(path: Path) -> Path:

@@ -64,10 +64,20 @@ def run(
 
 
 def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> None:
-    """Check a recipe (names, parameters, types, files) without reading any data."""
+    """Check a recipe (names, parameters, types, files, the source path and the output folder) without
+    reading any data: what `curate run` would refuse, `validate` refuses."""
+    from curate.ownership import check_output, protected_paths
     from curate.recipe import load_recipe
+    from curate.source import local_files
 
     loaded = load_recipe(recipe)
+    spec = loaded.model
+    if spec.source.kind == "path":
+        local_files(spec.source.path or "")
+    keep_clear_of, inside_forbidden = protected_paths(loaded)
+    check_output(
+        spec.output.dir, command="run", keep_clear_of=keep_clear_of, inside_forbidden=inside_forbidden
+    )
     typer.echo(f"{recipe}: ok ({len(loaded.steps)} filters: {', '.join(s.name for s in loaded.steps)})")
 
 

@@ -93,7 +93,10 @@ def test_a_sample_larger_than_the_free_disk_is_refused(
 
 @pytest.mark.parametrize("where", ["recipe", "source", "decontaminate", "rollouts"])
 def test_a_pipe_where_a_file_belongs(ws: Workspace, capfd: pytest.CaptureFixture[str], where: str) -> None:
-    pipe = ws.root / "pipe.yaml"
+    name = {"recipe": "pipe.yaml", "source": "pipe.parquet", "decontaminate": "pipe.jsonl"}.get(
+        where, "pipe.jsonl"
+    )
+    pipe = ws.root / name
     os.mkfifo(pipe)
     started = time.monotonic()
     if where == "recipe":
@@ -102,12 +105,14 @@ def test_a_pipe_where_a_file_belongs(ws: Workspace, capfd: pytest.CaptureFixture
         outcome = run_here(capfd, "run", str(ws.recipe), "--source", str(pipe))
     elif where == "decontaminate":
         ws.recipe.write_text(
-            ws.recipe.read_text().replace("filters:\n", "filters:\n  - decontaminate: {files: [pipe.yaml]}\n")
+            ws.recipe.read_text().replace(
+                "filters:\n", "filters:\n  - decontaminate: {files: [pipe.jsonl]}\n"
+            )
         )
         outcome = run_here(capfd, "validate", str(ws.recipe))
     else:
         outcome = run_here(capfd, "eval", "score", str(pipe), "--out", "scores")
-    assert_user_error(outcome, "pipe.yaml")
+    assert_user_error(outcome, name)
     assert time.monotonic() - started < FAST
 
 

@@ -212,3 +212,23 @@ def test_a_jsonl_source_converted_once_is_checked_when_reused(
     assert_ok(outcome)
     assert "is damaged" in outcome.err
     assert _data(ws) == truth
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("data/src.parquet", "data/missing.parquet", "does not exist"),
+        ("data/src.parquet", "data/*.jsonl", "matches no .parquet or .jsonl file"),
+        ("out/hostile", "notes.md", "is a file"),
+        ("out/hostile", ".", "the current directory"),
+        ("out/hostile", "data", "the source data's folder"),
+    ],
+)
+def test_validate_checks_the_source_path_and_the_output_folder(
+    ws: Workspace, capfd: pytest.CaptureFixture[str], old: str, new: str, fragment: str
+) -> None:
+    ws.recipe.write_text(ws.recipe.read_text().replace(old, new))
+    before = snapshot(ws.root)
+    assert_user_error(run_here(capfd, "validate", str(ws.recipe)), fragment)
+    assert_user_error(run_here(capfd, "run", str(ws.recipe)), fragment)
+    assert snapshot(ws.root) == before
