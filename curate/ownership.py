@@ -33,10 +33,13 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curate.cache import atomic_write_text, cache_root, is_temp, pid_alive, sweep_temps
 from curate.errors import CurateError
+
+if TYPE_CHECKING:
+    from curate.recipe import Recipe
 
 log = logging.getLogger("curate")
 
@@ -64,7 +67,7 @@ def run_files(filter_names: Iterable[str]) -> list[str]:
     return [*RUN_FILES, *(f"{name}_report.json" for name in filter_names)]
 
 
-def protected_paths(recipe: Any) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+def protected_paths(recipe: Recipe) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
     """For a run of `recipe`: the folders its output may neither be nor hold (the recipe's, the source's),
     and those it may not be inside (a folder source: the next run would read the outputs as input)."""
     keep: list[tuple[Path, str]] = []
@@ -85,16 +88,21 @@ def protected_paths(recipe: Any) -> tuple[list[tuple[Path, str]], list[tuple[Pat
             inside.append((Path(text), "the source data's folder"))
         else:
             keep.append((Path(text).parent, "the source data's folder"))
+    if source.kind == "hub":
+        from huggingface_hub import constants
+
+        hub_cache = Path(constants.HF_HUB_CACHE)
+        keep.append((hub_cache, "the Hugging Face cache"))
+        inside.append((hub_cache, "the Hugging Face cache"))
     return keep, inside
 
 
 class OutputFolder:
     """A folder this process holds the lock of (see `claim`)."""
 
-    def __init__(self, path: Path, command: str, force: bool) -> None:
+    def __init__(self, path: Path, command: str) -> None:
         self.path = path
         self.command = command
-        self.force = force
         self.meta = path / META
         self.files: dict[str, str] = {}
 
@@ -259,7 +267,7 @@ def claim(
     )
     existed = target.exists()
     created = [p for p in (target, *target.parents) if not p.exists()]
-    folder = OutputFolder(target, command, force)
+    folder = OutputFolder(target, command)
     try:
         folder.meta.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -317,7 +325,14 @@ def _checked_target(path: str | Path) -> Path:
         if ancestor.exists() or ancestor.is_symlink():
             if ancestor.is_dir():
                 break
-            what = "is a file, not a folder" if ancestor == raw else f"is inside {ancestor}, which is a file"
+            if not ancestor.exists():
+                what = (
+                    f"{'is' if ancestor == raw else f'is inside {ancestor}, which is'} a broken symbolic link"
+                )
+            else:
+                what = (
+                    "is a file, not a folder" if ancestor == raw else f"is inside {ancestor}, which is a file"
+                )
             raise CurateError(what, where=text, hint="choose a folder for the output")
     return Path(os.path.realpath(raw))
 
@@ -440,7 +455,7 @@ def settle(path: str | Path) -> None:
     target = Path(path)
     if not (target / META / JOURNAL).exists():
         return
-    folder = OutputFolder(Path(os.path.realpath(target)), "settle", False)
+    folder = OutputFolder(Path(os.path.realpath(target)), "settle")
     with _locked(folder, wait=LOCK_WAIT_SECONDS):
         folder._recover()
 

@@ -315,10 +315,10 @@ def test_a_damaged_verdict_store_is_started_afresh(
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = store.read_bytes()
     store.write_bytes(os.urandom(len(data)) if damage == "garbage" else data[: len(data) // 2])
-    for _ in range(2):
+    for _ in range(2):  # each in a fresh process: this one may hold the store open from the first run
         for steps in Path(os.environ["CURATE_CACHE"]).glob("steps*"):
             shutil.rmtree(steps)  # so the answers are verified again, through the store
-        outcome = run_here(capfd, "run", str(ws.recipe), "--workers", "1")
+        outcome = run_process("run", str(ws.recipe), "--workers", "1", cwd=ws.root)
         assert_ok(outcome)
         assert {k: v for k, v in snapshot(ws.out).items() if k != "stats.json"} == {
             k: v for k, v in expected.items() if k != "stats.json"
