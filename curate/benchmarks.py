@@ -126,8 +126,7 @@ def load_file(path: Path, label: str | None = None) -> list[Item]:
     (parquet) number.
     """
     label = label or path.name
-    if not path.is_file():
-        raise CurateError("file not found", where=str(path), hint="paths are relative to the recipe's folder")
+    check_file(path)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
         records = _read_jsonl(path)
@@ -159,11 +158,18 @@ def load_file(path: Path, label: str | None = None) -> list[Item]:
                 raise CurateError(
                     "empty `problem`", where=f"{path} row {number}", hint="fill or remove the row"
                 )
-    else:
-        raise CurateError(
-            f"unsupported file type {suffix or '(none)'}", where=str(path), hint="use .jsonl or .parquet"
-        )
     return [Item(label, str(i), problem, _text(answer), label, str(i)) for i, problem, answer in rows]
+
+
+def check_file(path: Path) -> None:
+    """What `load_file` refuses without reading: a missing file or one that is not jsonl or parquet."""
+    if not path.is_file():
+        what = "not a regular file" if path.exists() else "file not found"
+        raise CurateError(what, where=str(path), hint="paths are relative to the recipe's folder")
+    if path.suffix.lower() not in (".jsonl", ".json", ".parquet"):
+        raise CurateError(
+            f"unsupported file type {path.suffix or '(none)'}", where=str(path), hint="use .jsonl or .parquet"
+        )
 
 
 def t0_suite() -> list[dict[str, str]]:

@@ -22,6 +22,8 @@ import yaml
 
 from curate.cache import atomic_write_text
 from curate.errors import CurateError
+from curate.outputs import read_stats
+from curate.yamlpos import load_yaml
 
 TOKEN_PLOT = "num_tokens.png"
 SPLITS = ("train", "test")
@@ -119,19 +121,7 @@ def write_card(out_dir: Path) -> Path:
 
 
 def load_inputs(out_dir: Path) -> CardInputs:
-    stats_path = out_dir / "stats.json"
-    if not stats_path.is_file():
-        raise CurateError(
-            "no stats.json here, so this is not a curate output",
-            where=str(out_dir),
-            hint="run `curate run RECIPE`",
-        )
-    try:
-        stats = json.loads(stats_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CurateError(
-            f"stats.json is not valid JSON ({exc.msg}, line {exc.lineno})", where=str(stats_path)
-        ) from None
+    stats = read_stats(out_dir)
     splits = [s for s in (_read_split(out_dir / f"{name}.parquet", name) for name in SPLITS) if s is not None]
     if not any(s.name == "train" for s in splits):
         raise CurateError("no train.parquet here", where=str(out_dir), hint="re-run `curate run RECIPE`")
@@ -193,18 +183,43 @@ def sha256_file(path: Path) -> str:
 def _read_lock(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CurateError(f"recipe.lock.yaml is not valid YAML ({exc})", where=str(path)) from None
-    return data if isinstance(data, dict) else None
+    data = load_yaml(path).value
+    if not isinstance(data, dict):
+        return None
+    _check_lock(data, path)
+    return data
+
+
+def _check_lock(data: dict[str, Any], path: Path) -> None:
+    """The sections the card reads, in the shapes `curate run` writes them: a hand-edited lock file that
+    breaks one is one error line naming it, not a crash halfway through the card."""
+    from pydantic import ValidationError
+
+    from curate.recipe import CardSpec, HubSpec
+
+    for section, model in (("card", CardSpec), ("hub", HubSpec)):
+        try:
+            model.model_validate(data.get(section) or {})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            place = ".".join(str(p) for p in (section, *err["loc"]))
+            raise CurateError(
+                f"{place}: {err['msg']}", where=str(path), hint="re-run `curate run RECIPE`"
+            ) from None
+    for section, kind in (("description", str), ("filters", list), ("source", dict), ("name", str)):
+        if data.get(section) is not None and not isinstance(data[section], kind):
+            raise CurateError(
+                f"`{section}` is not a {kind.__name__}", where=str(path), hint="re-run `curate run RECIPE`"
+            )
 
 
 def _read_reports(out_dir: Path) -> dict[str, Any]:
     reports = {}
     for path in sorted(out_dir.glob("*_report.json")):
         try:
-            reports[path.name.removesuffix("_report.json")] = json.loads(path.read_text(encoding="utf-8"))
+            reports[path.name.removesuffix("_report.json")] = json.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise CurateError("not UTF-8 text", where=str(path)) from None
         except json.JSONDecodeError as exc:
             raise CurateError(f"not valid JSON ({exc.msg}, line {exc.lineno})", where=str(path)) from None
     return reports
@@ -489,10 +504,11 @@ def _verl_line(inputs: CardInputs) -> str:
     keys = "data.train_files=train.parquet" + (" data.val_files=test.parquet" if test and test.rows else "")
     line = f"verl SFT (`verl.trainer.sft_trainer`): `{keys} data.messages_key=messages`."
     bounds = [
-        params.get("max_tokens")
+        params["max_tokens"]
         for item in inputs.recipe.get("filters") or []
+        if isinstance(item, dict)
         for name, params in item.items()
-        if name == "token_length" and isinstance(params, dict) and params.get("max_tokens")
+        if name == "token_length" and isinstance(params, dict) and isinstance(params.get("max_tokens"), int)
     ]
     if bounds:
         line += f" Every row has at most {min(bounds):,} tokens (`token_length`): a `data.max_length` of that size never truncates."

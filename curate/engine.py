@@ -20,11 +20,12 @@ import pyarrow as pa
 
 import curate
 from curate import sampling, traces
-from curate.cache import cache_root, digest
+from curate.cache import cache_root, caching, caching_enabled, digest
 from curate.card import write_card
 from curate.executors import Executor, make_executor
 from curate.formatting import format_kwargs
-from curate.outputs import REJECTION_SCHEMA, SPLIT_SCHEMA, staged_dir, versions, write_json, write_table
+from curate.outputs import REJECTION_SCHEMA, SPLIT_SCHEMA, versions, write_json, write_table
+from curate.ownership import OutputFolder, claim, protected_paths, run_files
 from curate.recipe import FilterStep, Recipe, dump_yaml
 from curate.source import ResolvedSource, resolve_source
 from curate.steps import DROP_SCHEMA, RunState, run_filter_step, run_trace_chain
@@ -51,7 +52,7 @@ def filter_context(recipe: Recipe, workers: int) -> FilterContext:
     spec = recipe.model
     return FilterContext(
         seed=spec.seed,
-        cache_dir=str(cache_root()),
+        cache_dir=str(cache_root()) if caching_enabled() else None,
         workers=workers,
         recipe_dir=str(recipe.path.parent) if recipe.path else None,
         format_kwargs=format_kwargs(spec.format),
@@ -85,7 +86,25 @@ def trace_chain(
     )
 
 
-def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
+def run_recipe(recipe: Recipe, *, use_cache: bool = True, force: bool = False) -> RunResult:
+    """Run `recipe` into its output folder, held (checked and locked) from the first step to the swap."""
+    keep_clear_of, inside_forbidden = protected_paths(recipe)
+    names = run_files(step.name for step in recipe.steps)
+    with (
+        caching(use_cache),
+        claim(
+            recipe.model.output.dir,
+            command="run",
+            force=force,
+            keep_clear_of=keep_clear_of,
+            inside_forbidden=inside_forbidden,
+            writes=names,
+        ) as output,
+    ):
+        return _run(recipe, use_cache, output)
+
+
+def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
     started = time.perf_counter()
     spec = recipe.model
     out_dir = Path(spec.output.dir)
@@ -155,7 +174,7 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
         "versions": versions(),
         "columns": SPLIT_SCHEMA.names,
     }
-    with staged_dir(out_dir) as staging:
+    with output.staged() as staging:
         write_splits(staging, table, survivors, split, spec.format, _output_counter(instances))
         write_table(staging / "rejections.parquet", _rejections_table(all_drops))
         for name, report in reports.items():
@@ -184,6 +203,11 @@ def _needed_columns(recipe: Recipe) -> dict[str, str]:
     needed = {c: "the output" for c in (*ROW_COLUMNS, "generations")}
     if recipe.model.select.strategy == "dataset":
         needed["messages"] = "select: dataset"
+    sample = recipe.model.sample
+    if sample is not None and sample.stratify:
+        needed[sample.stratify] = "sample.stratify"
+    if sample is not None and sample.weights:
+        needed[sample.weight_by] = "sample.weights"
     for step in recipe.steps:
         for column in step.cls(step.params).required_columns():
             needed.setdefault(column, f"filter {step.name!r}")

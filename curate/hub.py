@@ -8,7 +8,6 @@ token, no write access, a repo id that names a model or Space, an unreachable Hu
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -17,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from curate.errors import CurateError
+from curate.errors import CurateError, redact
+from curate.outputs import read_stats
+from curate.yamlpos import load_yaml
 
 log = logging.getLogger("curate")
 
@@ -66,7 +65,7 @@ def plan_push(
     """What a push would do: resolved repo id and visibility (command line, else the recipe's `hub:`),
     the files with their sizes and the commit message. Reads only the output folder."""
     out_dir = Path(out_dir)
-    stats = _read_stats(out_dir)
+    stats = read_stats(out_dir)
     hub = _recipe_hub(out_dir)
     repo_id = normalize_repo_id(repo_id or hub.get("repo_id") or "")
     uploads = _uploads(out_dir)
@@ -195,14 +194,14 @@ def _hub_errors(plan: PushPlan, endpoint: str) -> Iterator[None]:
                 f"the token may not write to {repo} (403 Forbidden)",
                 hint="use a token with write access to that namespace, or push to your own namespace",
             ) from None
-        detail = (error.server_message or str(error)).strip().splitlines()[0]
+        detail = redact(error.server_message or str(error), limit=160)
         raise CurateError(f"the Hub refused the push to {repo} ({status}: {detail})") from None
     except ValueError as error:
         if "README.md" not in str(error):
             raise
         card = next((u.local for u in plan.uploads if u.path_in_repo == "README.md"), None)
         raise CurateError(
-            f"the Hub rejected the card's metadata: {' '.join(str(error).split())}",
+            f"the Hub rejected the card's metadata: {redact(str(error), limit=240)}",
             where=str(card) if card else None,
             hint="regenerate it with `curate card DIR`",
         ) from None
@@ -220,24 +219,14 @@ def _uploads(out_dir: Path) -> list[Upload]:
     return [Upload(p.name, p, p.stat().st_size) for p in found]
 
 
-def _read_stats(out_dir: Path) -> dict[str, Any]:
-    path = out_dir / "stats.json"
-    if not path.is_file():
-        raise CurateError("no stats.json here, so this is not a curate output", where=str(out_dir))
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CurateError(f"stats.json is not valid JSON ({exc.msg})", where=str(path)) from None
-
-
 def _recipe_hub(out_dir: Path) -> dict[str, Any]:
     """The recipe's `hub:` section from recipe.lock.yaml: the defaults for --repo-id and --private."""
     path = out_dir / "recipe.lock.yaml"
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
+        data = load_yaml(path).value or {}
+    except CurateError:
         return {}
     hub = data.get("hub") if isinstance(data, dict) else None
     return hub if isinstance(hub, dict) else {}

@@ -11,13 +11,33 @@ from curate.errors import CurateError
 
 
 def iter_jsonl(path: Path, *, hint: str | None = None) -> Iterator[tuple[str, int, Any]]:
-    """(`file:line`, line number, parsed value) for every non-blank line; invalid JSON is a CurateError."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    """(`file:line`, line number, parsed value) for every non-blank line; a line that is not UTF-8 or not
+    JSON is a CurateError naming it."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise CurateError(f"cannot read: {exc.strerror or exc}", where=str(path)) from None
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            where = f"{path}:{number}"
+            line = decode_line(raw, where)
             if not line.strip():
                 continue
-            where = f"{path}:{number}"
             try:
-                yield where, number, json.loads(line)
+                value = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise CurateError(f"not valid JSON ({exc.msg})", where=where, hint=hint) from None
+                raise CurateError(
+                    f"not valid JSON ({exc.msg}, column {exc.colno})", where=where, hint=hint
+                ) from None
+            yield where, number, value
+
+
+def decode_line(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CurateError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+            where=where,
+            hint="save the file as UTF-8",
+        ) from None

@@ -349,24 +349,50 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _open_store(path: Path) -> sqlite3.Connection:
+    """The store, checked: a SQLite file whose size matches its header (a cut-off file fails), holding the
+    verdict table. check_same_thread off: a Ray actor builds the verifier on one thread and calls it from
+    another; calls never overlap."""
+    if path.exists() and path.stat().st_size:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+        # The page count at 28 is valid when the change counter (24) is repeated at 92.
+        pages = int.from_bytes(header[28:32], "big") if header[24:28] == header[92:96] else 0
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        if not header.startswith(b"SQLite format 3\x00") or path.stat().st_size < pages * page_size:
+            raise sqlite3.DatabaseError("not a whole SQLite file")
+    db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS verdicts (key BLOB PRIMARY KEY, status TEXT NOT NULL, limit_s REAL)"
+            " WITHOUT ROWID"
+        )
+        db.execute("SELECT key, status, limit_s FROM verdicts LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
 class _VerdictCache:
     """Verdicts on disk (sqlite), keyed by a 128-bit hash of (config, gold, prediction). A timeout is kept
     with the limit it ran under and reused only for a limit no larger, so raising `timeout` retries it."""
 
     def __init__(self, path: Path, config: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread off: a Ray actor builds the verifier on one thread and calls it from another;
-        # calls never overlap (the verifier is used by one caller at a time).
-        self._db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
         # Switching a new file to WAL takes no busy timeout: the workers of a first run, opening the store at
         # the same moment, would fail with "database is locked". One opener at a time, across processes.
         with _file_lock(path.with_name(path.name + ".lock")):
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS verdicts (key BLOB PRIMARY KEY, status TEXT NOT NULL, limit_s REAL)"
-                " WITHOUT ROWID"
-            )
+            try:
+                self._db = _open_store(path)
+            except sqlite3.DatabaseError as exc:  # garbage or a truncated file: a cache, so start afresh
+                log.warning("verdict store %s is damaged (%s): starting a new one", path, exc)
+                for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)
+                self._db = _open_store(path)
         self._prefix = config.encode() + b"\x00"
 
     def key(self, gold: str, pred: str) -> bytes:

@@ -1,14 +1,10 @@
-"""Output folder: written whole into a staging folder, then swapped in, so a failed or interrupted run
-leaves the previous output untouched. Parquet is written with fixed settings so identical inputs give
-byte-identical files."""
+"""What curate writes into an output folder: the verl parquet schema and the writing settings (fixed, so
+identical inputs give byte-identical files). Who may write where, and how a run's files are swapped in, is
+`curate.ownership`."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -17,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.cache import atomic_write_text
+from curate.errors import CurateError
 
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 SPLIT_SCHEMA = pa.schema(
@@ -74,26 +71,6 @@ def versions() -> dict[str, str]:
     return found
 
 
-@contextmanager
-def staged_dir(target: Path) -> Iterator[Path]:
-    """Yield a staging folder beside `target`; on success it replaces `target`, on failure it is removed."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    previous = target.parent / f".{target.name}.previous-{os.getpid()}"
-    if target.exists():
-        os.rename(target, previous)
-    os.rename(staging, target)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
 class SplitWriter:
     """Streams rows into a parquet file with the verl schema, in fixed-size row groups."""
 
@@ -128,3 +105,40 @@ def write_table(path: Path, table: pa.Table) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+
+
+def read_stats(out_dir: Path) -> dict[str, Any]:
+    """An output's stats.json, checked for what readers use (the funnel and the row counts): a damaged one
+    (cut short, not UTF-8, another file's) is one error line naming it, never a traceback further on."""
+    path = Path(out_dir) / "stats.json"
+    hint = "re-run `curate run RECIPE` to write it again"
+    if not path.is_file():
+        raise CurateError("no stats.json here, so this is not a curate output", where=str(out_dir), hint=hint)
+    try:
+        stats = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CurateError("stats.json is not UTF-8 text", where=str(path), hint=hint) from None
+    except json.JSONDecodeError as exc:
+        raise CurateError(
+            f"stats.json is not valid JSON ({exc.msg})", where=f"{path}:{exc.lineno}", hint=hint
+        ) from None
+    funnel = stats.get("funnel") if isinstance(stats, dict) else None
+    rows = stats.get("rows") if isinstance(stats, dict) else None
+    counts = ("source", "pool", "train", "test")
+    well_formed = (
+        isinstance(funnel, list)
+        and all(
+            isinstance(e, dict)
+            and isinstance(e.get("filter"), str)
+            and all(isinstance(e.get(k), int) for k in ("rows_in", "rows_out"))
+            and isinstance(e.get("dropped", {}), dict)
+            for e in funnel
+        )
+        and isinstance(rows, dict)
+        and all(isinstance(rows.get(k), int) for k in counts)
+    )
+    if not well_formed:
+        raise CurateError(
+            "not the stats.json of a curate run (no funnel or row counts)", where=str(path), hint=hint
+        )
+    return stats

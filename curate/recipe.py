@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -11,11 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 import filters as registry
 from curate.errors import CurateError
+from curate.limits import MAX_SAMPLE_ROWS
 from curate.yamlpos import Located, load_yaml, merge
+from filters.base import FilterContext, no_bool_for_number
+
+# `{name}` in a user template, unless it is a LaTeX argument (`\text{name}`, `\frac{a}{b}`, `x^{n}`).
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z}^_])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DATA_SUFFIXES = (".parquet", ".jsonl", ".json")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_bool = field_validator("*", mode="before")(classmethod(no_bool_for_number))
 
 
 class SourceSpec(_Model):
@@ -27,7 +36,7 @@ class SourceSpec(_Model):
     revision: str = "main"
     path: str | None = None
     sample: bool = False
-    rows: int = Field(3000, ge=10, description="rows of the embedded sample")
+    rows: int = Field(3000, ge=10, le=MAX_SAMPLE_ROWS, description="rows of the embedded sample")
     sample_seed: int = 0
 
     @model_validator(mode="after")
@@ -63,6 +72,9 @@ class FormatSpec(_Model):
     def _has_problem(cls, value: str) -> str:
         if "{problem}" not in value:
             raise ValueError("user_template must contain {problem}")
+        unknown = [m.group(0) for m in _PLACEHOLDER.finditer(value) if m.group(1) != "problem"]
+        if unknown:
+            raise ValueError(f"unknown placeholder {unknown[0]}: the only one is {{problem}}")
         return value
 
 
@@ -232,11 +244,13 @@ def build_recipe(located: Located, path: Path | None) -> Recipe:
         model = RecipeModel.model_validate(data)
     except ValidationError as exc:
         raise _explain(exc, located, RecipeModel, ()) from None
-    commit = (lock or {}).get("source", {}).get("commit") if isinstance(lock, dict) else None
-    if commit and model.source.kind == "hub":
+    source_lock = lock.get("source") if isinstance(lock, dict) else None
+    commit = source_lock.get("commit") if isinstance(source_lock, dict) else None
+    if isinstance(commit, str) and commit and model.source.kind == "hub":
         model.source = model.source.model_copy(update={"revision": commit})
     steps = [_build_step(item, i, located, path) for i, item in enumerate(model.filters)]
     _check_order(steps, located)
+    _check_references(steps, located, path)
     return Recipe(model, steps, path, located)
 
 
@@ -277,6 +291,19 @@ def _check_order(steps: list[FilterStep], located: Located) -> None:
             )
 
 
+def _check_references(steps: list[FilterStep], located: Located, path: Path | None) -> None:
+    """Files and names the filters refer to (a decontamination file, a tokenizer), checked as `run` will
+    use them: relative to the recipe's folder."""
+    context = FilterContext(recipe_dir=str(path.parent) if path else None)
+    for i, step in enumerate(steps):
+        try:
+            step.cls(step.params, context).check()
+        except CurateError as exc:
+            where = located.where(("filters", i, step.name))
+            detail = f"{exc.where}: {exc.args[0]}" if exc.where else str(exc.args[0])
+            raise CurateError(f"{step.name}: {detail}", where=str(where), hint=exc.hint) from None
+
+
 def _explain(exc: ValidationError, located: Located, model: type[BaseModel], prefix: tuple) -> CurateError:
     err = exc.errors()[0]
     loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("function-")))
@@ -313,11 +340,17 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
 def parse_source_override(text: str) -> SourceSpec:
     """`--source` forms: `sample`, `sample:ROWS`, a local path or glob, or `OWNER/NAME[:CONFIG][@REVISION]`."""
     if text == "sample" or text.startswith("sample:"):
-        rows = text.partition(":")[2]
+        rows = text.partition(":")[2].replace("_", "")
         if rows and not rows.isdigit():
             raise CurateError(f"--source {text}: expected sample:ROWS with ROWS a number")
-        return SourceSpec(sample=True, rows=int(rows) if rows else 3000)
-    if Path(text).exists() or any(ch in text for ch in "*?[") or text.startswith((".", "/")):
+        count = int(rows) if rows else 3000
+        if not 10 <= count <= MAX_SAMPLE_ROWS:
+            raise CurateError(
+                f"--source {text}: the sample has 10 to {MAX_SAMPLE_ROWS:,} rows",
+                hint="e.g. --source sample:3000",
+            )
+        return SourceSpec(sample=True, rows=count)
+    if _looks_local(text):
         return SourceSpec(path=text)
     repo, _, revision = text.partition("@")
     repo, _, config = repo.partition(":")
@@ -327,6 +360,20 @@ def parse_source_override(text: str) -> SourceSpec:
             hint="check the path exists",
         )
     return SourceSpec(dataset=repo, config=config or "default", revision=revision or "main")
+
+
+def _looks_local(text: str) -> bool:
+    """A path or glob rather than a Hub id: it exists, has glob characters or a data file suffix, starts
+    like a path, or its folder exists here (`data/train.parquet` with no such file is a missing file, not
+    the Hub dataset `data/train.parquet`)."""
+    path = Path(text).expanduser()
+    return (
+        path.exists()
+        or any(ch in text for ch in "*?[")
+        or text.startswith((".", "/", "~"))
+        or text.lower().endswith(_DATA_SUFFIXES)
+        or (path.parent != Path(".") and path.parent.is_dir())
+    )
 
 
 def dump_yaml(data: Any) -> str:

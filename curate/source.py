@@ -10,17 +10,20 @@ from __future__ import annotations
 import fnmatch
 import glob
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
-from curate.cache import cache_root, digest, file_hash, temp_path_for
-from curate.errors import CurateError
+from curate.cache import cache_root, digest, file_hash, is_sealed, seal, temp_path_for
+from curate.errors import CurateError, redact
+from curate.jsonl import iter_jsonl
+from curate.limits import SAMPLE_BYTES_PER_ROW
 from curate.recipe import SourceSpec
+from curate.yamlpos import parse_yaml
 
 log = logging.getLogger("curate")
 
@@ -55,9 +58,12 @@ def _sample_source(spec: SourceSpec) -> ResolvedSource:
     target = (
         cache_root() / "sample" / f"openr1-sample-{spec.rows}-{spec.sample_seed}-v{GENERATOR_VERSION}.parquet"
     )
-    if not target.exists():
+    if not is_sealed(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        check_space(target.parent, spec.rows * SAMPLE_BYTES_PER_ROW, f"a sample of {spec.rows:,} rows")
         log.info("generating the embedded offline sample: %d rows, seed %d", spec.rows, spec.sample_seed)
         write_sample(target, rows=spec.rows, seed=spec.sample_seed)
+        seal(target)
     provenance = {
         "kind": "sample",
         "rows": spec.rows,
@@ -68,12 +74,39 @@ def _sample_source(spec: SourceSpec) -> ResolvedSource:
     return _finish([target], provenance)
 
 
+def check_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse to start writing `needed` bytes where they cannot fit (rather than fill the disk)."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise CurateError(
+            f"{what} needs about {needed / 1e9:.1f} GB, and only {free / 1e9:.1f} GB are free here",
+            where=str(folder),
+            hint="free space, point CURATE_CACHE at a larger disk, or ask for fewer rows",
+        )
+
+
 def _path_source(text: str) -> ResolvedSource:
+    files = local_files(text)
+    converted = [_jsonl_to_parquet(f) if f.suffix in {".jsonl", ".json"} else f for f in files]
+    return _finish(converted, {"kind": "path", "path": text, "inputs": [str(f) for f in files]})
+
+
+def local_files(text: str) -> list[Path]:
+    """The files a `path` source names (a file, a folder or a glob), checked without reading them: what
+    `curate validate` and `curate run` both refuse."""
     path = Path(text).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in {".parquet", ".jsonl"} and p.is_file())
-    elif path.exists():
+    elif path.is_file():
         files = [path]
+    elif path.exists():  # a pipe or a device: reading it would never end
+        raise CurateError(
+            "not a regular file", where=text, hint="give a .parquet or .jsonl file, a folder or a glob"
+        )
+    elif not any(ch in text for ch in "*?["):
+        raise CurateError(
+            "source path does not exist", where=text, hint="check the path (relative to where you run curate)"
+        )
     else:
         files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
     if not files:
@@ -86,24 +119,40 @@ def _path_source(text: str) -> ResolvedSource:
             raise CurateError(
                 f"unsupported file type {f.suffix!r}", where=str(f), hint="use .parquet or .jsonl"
             )
-    converted = [_jsonl_to_parquet(f) if f.suffix in {".jsonl", ".json"} else f for f in files]
-    return _finish(converted, {"kind": "path", "path": text, "inputs": [str(f) for f in files]})
+    return files
 
 
 def _jsonl_to_parquet(path: Path) -> Path:
     target = cache_root() / "jsonl" / f"{path.stem}-{file_hash(path)}.parquet"
-    if target.exists():
+    if is_sealed(target):
         return target
     import polars as pl
 
     try:
         frame = pl.read_ndjson(path, infer_schema_length=None)
-    except Exception as exc:  # polars raises several types for malformed JSON
-        raise CurateError(f"not valid JSON lines: {str(exc).splitlines()[0]}", where=str(path)) from None
+    except Exception as exc:  # polars raises several types for malformed JSON, without a usable line
+        _explain_jsonl(path)
+        reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise CurateError(
+            f"cannot be read as JSON lines ({reason})",
+            where=str(path),
+            hint="every line must be a JSON object with the same fields and types",
+        ) from None
     tmp = temp_path_for(target)
-    frame.write_parquet(tmp)
-    tmp.replace(target)
+    try:
+        frame.write_parquet(tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    seal(target)
     return target
+
+
+def _explain_jsonl(path: Path) -> None:
+    """Find the first line of `path` that is not UTF-8, not JSON or not an object, and name it."""
+    for where, _, value in iter_jsonl(path):
+        if not isinstance(value, dict):
+            raise CurateError(f"a line must be a JSON object, not {type(value).__name__}", where=where)
 
 
 def _hub_source(spec: SourceSpec) -> ResolvedSource:
@@ -142,7 +191,11 @@ def _hub_source(spec: SourceSpec) -> ResolvedSource:
         ) from None
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
-        raise CurateError(f"the Hub answered {status} for dataset {repo!r}", hint=offline_hint) from None
+        said = redact(exc.server_message or "", limit=120)
+        raise CurateError(
+            f"the Hub answered {status} for dataset {repo!r}" + (f": {said}" if said else ""),
+            hint=offline_hint,
+        ) from None
     provenance = {
         "kind": "hub",
         "dataset": repo,
@@ -195,10 +248,11 @@ def _read_card(path: Path | None) -> dict[str, Any]:
     if not text.startswith("---"):
         return {}
     front = text.split("---", 2)[1]
-    try:
-        return yaml.safe_load(front) or {}
-    except yaml.YAMLError:
+    try:  # the card comes from the Hub: read within the bounds of a recipe (no alias bombs)
+        meta = parse_yaml(front, str(path)).value
+    except CurateError:
         return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _patterns(meta: dict[str, Any], spec: SourceSpec) -> list[str]:

@@ -3,7 +3,6 @@ row filters, global filters (dedup), and the trace chain. Parallel work goes thr
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -19,7 +18,7 @@ from tqdm import tqdm
 
 import filters.base
 from curate import traces
-from curate.cache import atomic_write_text, cache_root, digest, source_code_hash, temp_path_for
+from curate.cache import digest, load_frame, source_code_hash, store_frame
 from curate.executors import Executor
 from curate.recipe import FilterStep
 from curate.table import SourceTable
@@ -39,6 +38,7 @@ DROP_SCHEMA = {"row_id": pl.Int64, "reason": pl.String, "detail": pl.String, "in
 ROW_BATCH = 4096  # rows per task for parallel row filters and signatures
 CHAIN_BATCH = 1024  # rows per trace-chain task: enough to batch verification and tokenisation
 DRIVER_SLICE = 20_000  # rows per progress update for filters run on the driver
+STEP_CACHE = "steps-v2"  # entries carry their key and a hash of their bytes
 
 
 def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
@@ -72,19 +72,12 @@ def code_version(*filter_classes: type) -> str:
 
 
 def load_cached(key: str) -> tuple[pl.DataFrame, dict[str, Any]] | None:
-    path = cache_root() / "steps" / f"{key}.parquet"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists():
-        return pl.read_parquet(path), json.loads(meta.read_text())
-    return None
+    """A step's cached result, checked (`curate.cache.load_frame`): never a damaged or another step's."""
+    return load_frame(STEP_CACHE, key)
 
 
 def store_cached(key: str, frame: pl.DataFrame, meta: dict[str, Any]) -> None:
-    path = cache_root() / "steps" / f"{key}.parquet"
-    tmp = temp_path_for(path)
-    frame.write_parquet(tmp)
-    tmp.replace(path)
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta))
+    store_frame(STEP_CACHE, key, frame, meta)
 
 
 def run_filter_step(

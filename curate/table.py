@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from curate import schema
 from curate.errors import CurateError
 from curate.source import open_parquet
 
@@ -48,7 +49,8 @@ class SourceTable:
         return set.intersection(*self._columns) if self._columns else set()
 
     def check_columns(self, needed: Mapping[str, str]) -> None:
-        """`needed` maps column -> who needs it; a missing one is a one-line error naming file and user."""
+        """`needed` maps column -> who needs it; a missing one is a one-line error naming file and user.
+        Then the types of every known column and the row values every step relies on (`curate.schema`)."""
         for path, names in zip(self.files, self._columns):
             for column, who in needed.items():
                 if column not in names:
@@ -57,6 +59,14 @@ class SourceTable:
                         where=str(path),
                         hint="point the source at OpenR1-shaped data or remove the step that needs it",
                     )
+        schema.check_types(self.files, [pf.schema_arrow for pf in self._parquet])
+        labels = [c for c in schema.LABELS if c in self.common_columns()]
+        schema.check_rows(self.iter_rows(["uuid", "problem", *labels], batch_rows=65536), self.locate)
+
+    def locate(self, row_id: int) -> tuple[Path, int]:
+        """The file a row id is in, and its index there."""
+        index = int(np.searchsorted(self.offsets, row_id, side="right")) - 1
+        return self.files[index], int(row_id - self.offsets[index])
 
     def read(self, columns: list[str], row_ids: np.ndarray | None = None) -> pl.DataFrame:
         """All requested columns for `row_ids` (sorted; None = every row), with a `row_id` column first."""

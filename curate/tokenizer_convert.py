@@ -69,14 +69,22 @@ def tokenizer_json_path(spec: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=8)
-def _from_tiktoken(name: str) -> TokenCounter:
+def check_spec(spec: str) -> None:
+    """What `counter_from_spec` refuses for a missing file or an unknown name, without loading anything."""
+    if is_path_spec(spec):
+        tokenizer_json_path(spec)
+        return
     known = tiktoken.list_encoding_names()
-    if name not in known:
+    if spec not in known:
         raise CurateError(
-            f"unknown tokenizer {name!r}",
+            f"unknown tokenizer {spec!r}",
             hint=f"use qwen3, a tiktoken encoding ({', '.join(sorted(known))}) or a tokenizer.json path",
         )
+
+
+@lru_cache(maxsize=8)
+def _from_tiktoken(name: str) -> TokenCounter:
+    check_spec(name)
     try:
         encoding = tiktoken.get_encoding(name)
     except (OSError, ValueError) as exc:

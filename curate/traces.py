@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from curate import schema
 from curate.table import SourceTable
 from filters import Drop, Keep, Trace, TraceFilter
 
@@ -91,6 +92,7 @@ def run_chain(
         columns.append("messages")
     results: list[_RowState] = []
     for chunk in table.iter_rows(columns, row_ids, batch_rows=batch_rows):
+        schema.check_lengths(chunk, table.locate)
         states = [_states(row, strategy) for row in chunk.iter_rows(named=True)]
         _decide(filters, states)
         results.extend(states)

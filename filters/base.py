@@ -14,6 +14,8 @@ Three kinds, by what a decision needs to see:
 from __future__ import annotations
 
 import time
+import types
+import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from typing import Any, ClassVar, Literal
 
 import polars as pl
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,37 @@ KEEP = Keep()
 Verdict = Keep | Drop
 
 
+def no_bool_for_number(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """A YAML `true` where a number belongs is a mistake, not 1 (pydantic's lax mode would take it).
+    Used as a `field_validator("*", mode="before")`."""
+    slots = _numeric_slots(model.model_fields[info.field_name].annotation) if info.field_name else set()
+    if "value" in slots and isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    if "items" in slots and isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, bool):
+                raise ValueError(f"{key}: expected a number, got {str(item).lower()}")
+    return value
+
+
+def _numeric_slots(annotation: Any) -> set[str]:
+    """Where an annotation wants numbers: the value itself ("value") and/or a mapping's values ("items")."""
+    if annotation in (int, float):
+        return {"value"}
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_numeric_slots(a) for a in args)) if bool not in args else set()
+    if origin is dict and len(args) == 2 and args[1] in (int, float):
+        return {"items"}
+    return set()
+
+
 class FilterParams(BaseModel):
     """Base of every filter's parameters: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    _no_bool = field_validator("*", mode="before")(classmethod(no_bool_for_number))
 
 
 @dataclass
@@ -129,6 +158,11 @@ class Filter:
 
     def setup(self) -> None:
         """Heavy one-time preparation (indexes, tokenizers), run once before any data is seen."""
+
+    def check(self) -> None:
+        """Raise a CurateError for a file or name the parameters refer to that cannot be used (a missing
+        file, an unknown tokenizer), without reading data. `curate validate` and `curate run` both call it
+        while the recipe is loaded, so a recipe that validates is one that runs."""
 
     def required_columns(self) -> tuple[str, ...]:
         """Source columns this filter reads; may depend on parameters."""

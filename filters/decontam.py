@@ -281,10 +281,16 @@ class Decontaminate(RowFilter):
         base = Path(self.context.recipe_dir or ".")
         return [Path(f) if Path(f).is_absolute() else base / f for f in self.params.files]  # type: ignore[attr-defined]
 
-    def setup(self) -> None:
+    def check(self) -> None:
         params: DecontaminateParams = self.params  # type: ignore[assignment]
         if not params.benchmarks and not params.files:
             raise CurateError("decontaminate: nothing to check against", hint="list `benchmarks` or `files`")
+        for path in self._files():
+            benchmarks.check_file(path)
+
+    def setup(self) -> None:
+        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        self.check()
         self.index = ContaminationIndex.build(
             params.benchmarks,
             dict(zip(params.files, self._files())),

@@ -63,6 +63,12 @@ class TokenLength(TraceFilter):
                 return str(Path(self.context.recipe_dir) / path)
         return spec
 
+    def check(self) -> None:
+        from curate.tokenizer_convert import check_spec
+
+        if self.spec != "qwen3":
+            check_spec(self.spec)
+
     def setup(self) -> None:
         self._counter = load_counter(self.spec)
 

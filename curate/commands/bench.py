@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from curate.errors import CurateError
+from curate.limits import MAX_SAMPLE_ROWS
 
 
 def register(app: typer.Typer) -> None:
@@ -23,14 +24,17 @@ def _sizes(text: str | None) -> list[int]:
         raise CurateError(
             f"--scaling {text}: expected row counts separated by commas, e.g. 25000,100000,225000"
         ) from None
-    if any(n < 10 for n in sizes):
-        raise CurateError(f"--scaling {text}: every size must be at least 10 rows")
+    if any(not 10 <= n <= MAX_SAMPLE_ROWS for n in sizes):
+        raise CurateError(f"--scaling {text}: every size must be 10 to {MAX_SAMPLE_ROWS:,} rows")
     return sizes
 
 
 def bench(
     rows: int = typer.Option(
-        225_000, "--rows", "-n", min=10, help="Rows of the generated OpenR1-shaped corpus."
+        225_000,
+        "--rows",
+        "-n",
+        help=f"Rows of the generated OpenR1-shaped corpus (10 to {MAX_SAMPLE_ROWS:,}).",
     ),
     out: Path = typer.Option(Path("bench"), "--out", "-o", help="Folder for bench.md and bench.json."),
     baseline_rows: int = typer.Option(
@@ -50,6 +54,11 @@ def bench(
     seed: int = typer.Option(
         0, "--seed", help="Corpus seed (corpora are cached by rows, seed and generator version)."
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write into a folder curate did not create, or over files there it did not write.",
+    ),
 ) -> None:
     """Benchmark the 45K recipe on a generated corpus: end to end (wall, rows/s, MB/s, peak RSS of the whole
     process tree), each filter alone, against a straightforward datasets/datasketch/math-verify/HF-tokenizer
@@ -57,11 +66,10 @@ def bench(
     how the cost scales with rows. Writes OUT/bench.md and OUT/bench.json."""
     from curate.bench.machine import usable_cores
     from curate.bench.suite import BenchConfig, run_bench
+    from curate.ownership import claim
 
-    if out.exists() and not out.is_dir():
-        raise CurateError(
-            "is a file, not a folder", where=str(out), hint="give a folder for bench.md and bench.json"
-        )
+    if not 10 <= rows <= MAX_SAMPLE_ROWS:
+        raise CurateError(f"--rows {rows}: the corpus has 10 to {MAX_SAMPLE_ROWS:,} rows")
     config = BenchConfig(
         rows=rows,
         out=out,
@@ -70,6 +78,9 @@ def bench(
         workers=workers or usable_cores(),
         seed=seed,
     )
-    run_bench(config)
+    names = ["bench.md", "bench.json"]
+    with claim(out, command="bench", force=force, writes=names) as folder:
+        folder.record(names)
+        run_bench(config)
     typer.echo((out / "bench.md").read_text(encoding="utf-8"))
     typer.echo(f"wrote {out / 'bench.md'} and {out / 'bench.json'}")

@@ -7,17 +7,23 @@ from pathlib import Path
 
 import typer
 
+from curate.errors import CurateError
+
 eval_app = typer.Typer(
     name="eval",
     help="Evaluate a model on AIME/AMC/MATH (the T0 protocol): sample rollouts, judge them, print the table.",
     no_args_is_help=True,
 )
 
+# What `curate eval run` writes into --out (see curate.evaluate.rollouts and .scoring).
+EVAL_FILES = ("run.json", "rollouts.jsonl", "scored.jsonl", "metrics.json")
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(eval_app, name="eval")
 
 
+FORCE_HELP = "Write into a folder curate did not create, or over files there it did not write."
 JUDGE_HELP = (
     "math-verify (symbolic, in worker processes with hard timeouts) or exact (normalised string match)."
 )
@@ -77,9 +83,9 @@ def run(
     judge_timeout: float = typer.Option(
         10.0, "--judge-timeout", min=0.1, help="Seconds per math-verify check."
     ),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     """Sample rollouts for a suite into OUT/rollouts.jsonl (resumable), then score them."""
-    from curate.errors import CurateError
     from curate.evaluate.backends import check_available, make_backend
     from curate.evaluate.backends.base import Sampling
     from curate.evaluate.prompts import load_tokenizer
@@ -87,6 +93,7 @@ def run(
     from curate.evaluate.runner import RunSpec, generate
     from curate.evaluate.scoring import JUDGES, score_file
     from curate.evaluate.suites import resolve_suite
+    from curate.ownership import claim
 
     if judge not in JUDGES:
         raise CurateError(f"unknown judge {judge!r}", hint=f"use one of {', '.join(JUDGES)}")
@@ -124,10 +131,12 @@ def run(
         }
     else:
         options = {}
-    engine = make_backend(backend, model, tokenizer=tok, **options)
-    spec = RunSpec(model=model, suite=suite, sampling=sampling, out_dir=out, limit=limit)
-    path = generate(spec, problems, engine, tok if templated_here else None)
-    scored = score_file(path, out, judge, workers, judge_timeout)
+    with claim(out, command="eval", force=force, writes=EVAL_FILES) as folder:
+        folder.record(EVAL_FILES)
+        engine = make_backend(backend, model, tokenizer=tok, **options)
+        spec = RunSpec(model=model, suite=suite, sampling=sampling, out_dir=out, limit=limit)
+        path = generate(spec, problems, engine, tok if templated_here else None)
+        scored = score_file(path, out, judge, workers, judge_timeout)
     print_metrics(scored.metrics)
     typer.echo(f"{out}: rollouts.jsonl, scored.jsonl, metrics.json")
 
@@ -145,12 +154,18 @@ def score(
     judge_timeout: float = typer.Option(
         10.0, "--judge-timeout", min=0.1, help="Seconds per math-verify check."
     ),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     """Judge a rollouts file: writes scored.jsonl and metrics.json and prints the model card's table."""
     from curate.evaluate.report import print_metrics
-    from curate.evaluate.scoring import score_file
+    from curate.evaluate.scoring import METRICS, SCORED, score_file
+    from curate.ownership import claim
 
     target = out or rollouts.parent
-    scored = score_file(rollouts, target, judge, workers, judge_timeout)
+    if not rollouts.is_file():
+        raise CurateError("no such rollouts file", where=str(rollouts))
+    with claim(target, command="eval", force=force, writes=[SCORED, METRICS]) as folder:
+        folder.record([SCORED, METRICS])
+        scored = score_file(rollouts, target, judge, workers, judge_timeout)
     print_metrics(scored.metrics)
     typer.echo(f"{target}: scored.jsonl, metrics.json")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -26,19 +25,20 @@ def inspect(
     from rich.table import Table
     from rich.text import Text
 
-    stats_path = out_dir / "stats.json"
-    if not stats_path.exists():
-        raise CurateError("no stats.json here", where=str(out_dir), hint="run `curate run RECIPE` first")
-    stats = json.loads(stats_path.read_text())
+    from curate.outputs import read_stats
+    from curate.ownership import settle
+
+    settle(out_dir)
+    stats = read_stats(out_dir)
     console = Console(width=None if sys.stdout.isatty() else 140)
-    table = Table(title=f"{stats['recipe']}: funnel")
+    table = Table(title=f"{stats.get('recipe', out_dir.name)}: funnel")
     for column in ("step", "level", "rows in", "rows out", "dropped (by reason)", "seconds"):
         table.add_column(column, justify="right" if column.startswith(("rows", "sec")) else "left")
     for entry in stats["funnel"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in entry.get("dropped", {}).items())
         table.add_row(
-            entry["filter"],
-            entry.get("level", ""),
+            str(entry["filter"]),
+            str(entry.get("level", "")),
             str(entry["rows_in"]),
             str(entry["rows_out"]),
             reasons,
@@ -51,10 +51,17 @@ def inspect(
     )
     train = out_dir / "train.parquet"
     if rows and train.exists():
-        frame = pl.read_parquet(train, n_rows=rows)
+        try:
+            frame = pl.read_parquet(train, n_rows=rows, columns=["uuid", "source", "num_tokens", "messages"])
+        except Exception as exc:  # polars raises several types for a file that is not parquet
+            raise CurateError(
+                f"not a readable parquet file ({type(exc).__name__})",
+                where=str(train),
+                hint="re-run `curate run RECIPE` to write it again",
+            ) from None
         for record in frame.iter_rows(named=True):
             console.rule(f"{record['uuid']} ({record['source']}, {record['num_tokens']} tokens)")
-            for message in record["messages"]:
-                text = message["content"]
+            for message in record["messages"] or []:
+                text = message["content"] or ""
                 shown = text if len(text) <= chars else text[: chars // 2] + " [...] " + text[-chars // 2 :]
-                console.print(Text.assemble((message["role"], "bold"), ": ", shown), highlight=False)
+                console.print(Text.assemble((str(message["role"]), "bold"), ": ", shown), highlight=False)

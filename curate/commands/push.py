@@ -31,11 +31,18 @@ def push(
     HF_TOKEN or `hf auth login`."""
     import logging
 
+    from curate.card import TOKEN_PLOT
     from curate.hub import ensure_card, plan_push
     from curate.hub import push as do_push
+    from curate.ownership import claim, settle
 
-    if ensure_card(out_dir):
-        logging.getLogger("curate").info("wrote the missing data card %s", out_dir / "README.md")
+    settle(out_dir)
+    if out_dir.is_dir() and not (out_dir / "README.md").is_file():
+        names = ["README.md", TOKEN_PLOT]
+        with claim(out_dir, command="push", writes=names) as folder:
+            folder.record(names, owner="run")
+            if ensure_card(out_dir):
+                logging.getLogger("curate").info("wrote the missing data card %s", out_dir / "README.md")
     plan = plan_push(out_dir, repo_id, private=private, revision=revision)
     visibility = "private" if plan.private else "public"
     header = f"datasets/{plan.repo_id}@{plan.revision} ({visibility} if created): {plan.commit_message}"

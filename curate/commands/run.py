@@ -38,6 +38,11 @@ def run(
     allow_smaller: bool = typer.Option(
         False, "--allow-smaller", help="Write what survives when the pool is smaller than sample.size."
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write into an existing folder curate did not create (its other files are left as they are).",
+    ),
 ) -> None:
     """Run a recipe: filter, sample, and write verl-ready parquet plus the data card."""
     from curate.engine import run_recipe
@@ -51,7 +56,7 @@ def run(
         address=ray_address,
         allow_smaller=allow_smaller,
     )
-    result = run_recipe(loaded, use_cache=not no_cache)
+    result = run_recipe(loaded, use_cache=not no_cache, force=force)
     rows = result.stats["rows"]
     typer.echo(
         f"{result.out_dir}: train {rows['train']}, test {rows['test']} (pool {rows['pool']} of {rows['source']})"
@@ -59,10 +64,20 @@ def run(
 
 
 def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> None:
-    """Check a recipe (names, parameters, types, files) without reading any data."""
+    """Check a recipe (names, parameters, types, files, the source path and the output folder) without
+    reading any data: what `curate run` would refuse, `validate` refuses."""
+    from curate.ownership import check_output, protected_paths
     from curate.recipe import load_recipe
+    from curate.source import local_files
 
     loaded = load_recipe(recipe)
+    spec = loaded.model
+    if spec.source.kind == "path":
+        local_files(spec.source.path or "")
+    keep_clear_of, inside_forbidden = protected_paths(loaded)
+    check_output(
+        spec.output.dir, command="run", keep_clear_of=keep_clear_of, inside_forbidden=inside_forbidden
+    )
     typer.echo(f"{recipe}: ok ({len(loaded.steps)} filters: {', '.join(s.name for s in loaded.steps)})")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from curate.errors import CurateError
+from curate.limits import MAX_SAMPLE_ROWS, SAMPLE_BYTES_PER_ROW
 
 
 def register(app: typer.Typer) -> None:
@@ -17,11 +18,12 @@ def sample(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Parquet file to write (a .planted.json manifest goes beside it)."
     ),
-    rows: int = typer.Option(3000, "--rows", "-n", min=1, help="Number of rows."),
+    rows: int = typer.Option(3000, "--rows", "-n", help=f"Number of rows (1 to {MAX_SAMPLE_ROWS:,})."),
     seed: int = typer.Option(0, "--seed", help="Seed: the same rows and seed give byte-identical files."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Generator processes (default: up to 2, the cores available)."
     ),
+    force: bool = typer.Option(False, "--force", help="Overwrite files at OUT that curate did not write."),
 ) -> None:
     """Generate the offline sample: OpenR1-Math-220k's schema and length profile, 2-4 R1-style traces per
     row, and planted duplicates, benchmark copies, wrong/missing answers, broken and overlong traces."""
@@ -29,6 +31,7 @@ def sample(
     import time
 
     from curate.sample import manifest_path, write_sample
+    from curate.source import check_space
 
     if out.is_dir():
         raise CurateError(
@@ -38,8 +41,15 @@ def sample(
         raise CurateError(
             "the sample is written as parquet", where=str(out), hint="give a path ending in .parquet"
         )
+    if not 1 <= rows <= MAX_SAMPLE_ROWS:
+        raise CurateError(f"--rows {rows}: the sample has 1 to {MAX_SAMPLE_ROWS:,} rows")
+    if not force:
+        _check_overwrite(out)
     start_wall, start_cpu = time.perf_counter(), _cpu_seconds()
     try:
+        check_space(
+            out.parent if out.parent.exists() else Path("."), rows * SAMPLE_BYTES_PER_ROW, f"{rows:,} rows"
+        )
         summary = write_sample(out, rows=rows, seed=seed, workers=workers)
     except OSError as exc:
         raise CurateError(f"cannot write the sample ({exc.strerror or exc})", where=str(out)) from None
@@ -53,6 +63,34 @@ def sample(
         f"{peak_mb:.0f} MB; planted {sum(summary.planted.values())} rows ({planted}); "
         f"{summary.accidental_duplicates} accidental duplicates; manifest {manifest_path(out)}"
     )
+
+
+def _check_overwrite(out: Path) -> None:
+    """Replace a sample curate wrote, never a file of the user's: an existing OUT (and its manifest) must
+    be a curate sample, i.e. the OpenR1 schema beside a manifest of the generator."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curate.sample import OPENR1_SCHEMA, manifest_path
+
+    manifest = manifest_path(out)
+    if not out.exists() and not manifest.exists():
+        return
+    try:
+        ours = pq.read_schema(out).equals(OPENR1_SCHEMA, check_metadata=False)
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+        ours = ours and isinstance(record, dict) and {"generator_version", "planted"} <= record.keys()
+    except (OSError, ValueError, pa.ArrowException):
+        ours = False
+    if not ours:
+        taken = out if out.exists() else manifest
+        raise CurateError(
+            "is there and is not a sample curate wrote",
+            where=str(taken),
+            hint="choose another path, or pass --force to overwrite it",
+        )
 
 
 def _cpu_seconds() -> float:

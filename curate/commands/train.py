@@ -46,15 +46,22 @@ def train(
         False, "--dry-run", help="Write and print the launch script; do not run it."
     ),
     list_presets: bool = typer.Option(False, "--list-presets", help="List the bundled presets and exit."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write the launch files into a folder curate did not create, or over files it did not write.",
+    ),
 ) -> None:
     """Write a verl launch script (and its resolved overrides) into DIR, then run it or submit it.
 
     The launch trains on the whole assistant turn, think block included: it sets a ChatML training
     template, under which verl's tokens equal the ones curate's token_length filter counted.
     """
+    from curate.ownership import claim
     from curate.train.launch import prepare, start
     from curate.train.plan import Request
     from curate.train.presets import available, load_preset
+    from curate.train.scripts import OVERRIDES
 
     if list_presets:
         for name in available():
@@ -81,7 +88,10 @@ def train(
         experiment=experiment,
         extra=tuple(extra or ()),
     )
-    prepared = prepare(request)
+    script = "train.sbatch" if scheduler == "slurm" else "train.sh"
+    with claim(out_dir, command="train", force=force, writes=[script, OVERRIDES]) as folder:
+        folder.record([script, OVERRIDES])
+        prepared = prepare(request)
     plan, written = prepared.plan, prepared.written
     if dry_run:
         typer.echo(written.script.read_text(encoding="utf-8"), nl=False)

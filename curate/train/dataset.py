@@ -14,9 +14,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
 from curate.errors import CurateError
+from curate.yamlpos import load_yaml
 
 ROLES = ("system", "user", "assistant")
 SPOT_CHECKS = 8  # rows whose stored num_tokens are recounted, to catch a parquet curate did not write
@@ -73,17 +73,19 @@ def read_lock(path: Path) -> tuple[str | None, TokenBound | None]:
     """The recipe name and the tightest `token_length` bound of a `recipe.lock.yaml` (None if absent)."""
     if not path.exists():
         return None, None
-    try:
-        lock = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise CurateError(f"invalid YAML: {exc}", where=str(path)) from None
+    lock = load_yaml(path).value
+    if not isinstance(lock, dict) or not isinstance(lock.get("filters") or [], list):
+        raise CurateError("not a curate recipe.lock.yaml", where=str(path), hint="re-run `curate run RECIPE`")
     bounds = []
     for item in lock.get("filters") or []:
         if isinstance(item, dict) and isinstance(item.get("token_length"), dict):
             params = item["token_length"]
-            if params.get("max_tokens") is not None:
-                bounds.append(TokenBound(int(params["max_tokens"]), str(params.get("tokenizer") or "qwen3")))
-    return lock.get("name"), min(bounds, key=lambda b: b.max_tokens) if bounds else None
+            if isinstance(params.get("max_tokens"), int) and not isinstance(params["max_tokens"], bool):
+                bounds.append(TokenBound(params["max_tokens"], str(params.get("tokenizer") or "qwen3")))
+    name = lock.get("name")
+    return name if isinstance(name, str) else None, min(
+        bounds, key=lambda b: b.max_tokens
+    ) if bounds else None
 
 
 def check_split(path: Path, *, recount: bool = True) -> Split:

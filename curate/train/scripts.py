@@ -28,6 +28,9 @@ class Written:
     overrides: Path
 
 
+OVERRIDES = "train_overrides.yaml"
+
+
 def script_path(plan: Plan) -> Path:
     name = "train.sbatch" if plan.request.scheduler == "slurm" else "train.sh"
     return plan.data.dir / name
@@ -165,7 +168,7 @@ def overrides_document(plan: Plan) -> dict[str, Any]:
 
 def write_launch(plan: Plan) -> Written:
     script = script_path(plan)
-    overrides = plan.data.dir / "train_overrides.yaml"
+    overrides = plan.data.dir / OVERRIDES
     _atomic_write(overrides, dump_yaml(overrides_document(plan)), 0o644)
     _atomic_write(script, render(plan), 0o755)
     return Written(script, overrides)

@@ -143,10 +143,12 @@ def test_select_dataset_uses_messages_choice(tmp_path: Path) -> None:
 def test_same_recipe_twice_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recipe = make(tmp_path)
     first = run_recipe(load_recipe(recipe), use_cache=False).out_dir
-    snapshot = {p.name: p.read_bytes() for p in first.iterdir() if p.name != "stats.json"}
+    snapshot = {p.name: p.read_bytes() for p in first.iterdir() if p.is_file() and p.name != "stats.json"}
     monkeypatch.setenv("CURATE_CACHE", str(tmp_path / "other-cache"))
     second = run_recipe(load_recipe(recipe)).out_dir
-    assert {p.name: p.read_bytes() for p in second.iterdir() if p.name != "stats.json"} == snapshot
+    assert {
+        p.name: p.read_bytes() for p in second.iterdir() if p.is_file() and p.name != "stats.json"
+    } == snapshot
 
 
 def test_unchanged_steps_come_from_cache(tmp_path: Path) -> None:
@@ -163,11 +165,11 @@ def test_unchanged_steps_come_from_cache(tmp_path: Path) -> None:
 def test_failed_run_leaves_previous_output_untouched(tmp_path: Path) -> None:
     recipe = make(tmp_path)
     out = run_recipe(load_recipe(recipe)).out_dir
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     recipe.write_text(recipe.read_text().replace("size: 30", "size: 5000"))
     with pytest.raises(CurateError, match="fewer than the 5005 requested"):
         run_recipe(load_recipe(recipe))
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 

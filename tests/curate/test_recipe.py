@@ -169,3 +169,70 @@ def test_a_lock_file_is_a_runnable_recipe_pinned_to_its_commit(tmp_path: Path) -
     recipe = load_recipe(lock)
     assert recipe.model.source.revision == "0123abcd"
     assert "lock" not in recipe.resolved()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("seed: 7", "seed: true", "seed: expected a number, got true"),
+        ("size: 100", "size: false", "sample.size: expected a number, got false"),
+        (
+            "  test_size: 10",
+            "  test_size: 10\n  weights: {olympiads: yes}",
+            "olympiads: expected a number, got true",
+        ),
+        ("  - is_reasoning_complete: {}", "  - token_length: {max_tokens: true}", "max_tokens"),
+    ],
+)
+def test_yaml_booleans_are_refused_where_numbers_belong(old: str, new: str, message: str) -> None:
+    assert message in error_of(BASE.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("template", "ok"),
+    [
+        ("{problem}", True),
+        (
+            "Problem: {problem}\nPut the answer in \\\\boxed{answer}; \\\\frac{a}{b} and x^{n} are LaTeX.",
+            True,
+        ),
+        ("{problem} {answer}", False),
+        ("Q ({source}): {problem}", False),
+        ("{problem}{ foo }", True),
+    ],
+)
+def test_user_template_placeholders(template: str, ok: bool) -> None:
+    text = BASE + f'format: {{user_template: "{template}"}}\n'
+    if ok:
+        assert parse_recipe(text).model.format.user_template
+    else:
+        assert "unknown placeholder" in error_of(text)
+
+
+@pytest.mark.parametrize("text", ["sample:0", "sample:9", "sample:1000001", "sample:x"])
+def test_sample_sizes_outside_the_bounds(text: str) -> None:
+    with pytest.raises(CurateError, match=text):
+        parse_source_override(text)
+
+
+def test_a_path_that_does_not_exist_is_still_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    for text in ("data/missing.parquet", "data/x", "x.jsonl", "~/x"):
+        assert parse_source_override(text).kind == "path"
+    assert parse_source_override("open-r1/OpenR1-Math-220k").kind == "hub"
+
+
+def test_filter_references_are_checked_relative_to_the_recipe(tmp_path: Path) -> None:
+    (tmp_path / "evals").mkdir()
+    (tmp_path / "evals" / "mine.jsonl").write_text('{"problem": "1+1?"}\n')
+    recipe = BASE.replace("  - is_reasoning_complete: {}", "  - decontaminate: {files: [evals/mine.jsonl]}")
+    assert load_recipe(write(tmp_path, "r.yaml", recipe)).steps[-1].name == "decontaminate"
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    with pytest.raises(CurateError, match=r"r.yaml:9: decontaminate: .*mine.jsonl: file not found"):
+        load_recipe(write(elsewhere, "r.yaml", recipe))
+
+
+def test_a_lock_section_of_the_wrong_shape_is_ignored() -> None:
+    assert parse_recipe(BASE + "lock: {source: 5}\n").model.source.path == "data.parquet"

@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from curate.errors import CurateError
+from curate.errors import CurateError, redact
 from curate.evaluate.backends.base import Generation, Request, Sampling
 from curate.evaluate.prompts import TEMPLATE_KWARGS
 
@@ -177,7 +177,7 @@ class OpenAIBackend:
                 with urllib.request.urlopen(req, timeout=self.timeout) as reply:
                     return json.loads(reply.read().decode("utf-8"))
             except urllib.error.HTTPError as exc:
-                detail = exc.read().decode("utf-8", "replace")[:300]
+                detail = redact(exc.read().decode("utf-8", "replace"), limit=300)
                 if exc.code not in RETRY_STATUS or attempt == self.retries:
                     raise CurateError(
                         f"{key}: the server answered HTTP {exc.code}: {detail}", where=self.url

@@ -100,11 +100,12 @@ def test_exact_judge(tmp_path: Path) -> None:
 
 def test_score_cli_prints_the_table(tmp_path: Path) -> None:
     rollouts = write_jsonl(tmp_path / "rollouts.jsonl", ROLLOUTS)
-    result = CliRunner().invoke(app, ["eval", "score", str(rollouts), "--judge", "exact"])
+    out = tmp_path / "scored"  # the rollouts' own folder is not curate's: it is refused without --out
+    result = CliRunner().invoke(app, ["eval", "score", str(rollouts), "--judge", "exact", "--out", str(out)])
     assert result.exit_code == 0, result.output
     for text in ("AIME 2025", "AMC 2023", "overall", "pass@1", "any@4", "perfect@4", "58.33%"):
         assert text in result.output
-    assert (tmp_path / "scored.jsonl").exists() and (tmp_path / "metrics.json").exists()
+    assert (out / "scored.jsonl").exists() and (out / "metrics.json").exists()
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ two problems x two rollouts, then scoring; resuming after an interruption regene
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,7 @@ def test_resume_generates_only_missing_problems(
     torn half line of the second, as a kill during the write would leave."""
     first, second = (full_run / "rollouts.jsonl").read_text().splitlines()
     out = tmp_path / "resumed"
-    out.mkdir()
+    shutil.copytree(full_run / ".curate", out / ".curate")  # curate's marker: the folder is an eval run's
     (out / "run.json").write_bytes((full_run / "run.json").read_bytes())
     marked = json.loads(first)
     marked["completions"] = ["kept 1", "kept 2"]
@@ -98,7 +99,7 @@ def test_resume_with_other_settings_is_refused(
     full_run: Path, tiny_qwen3: Path, suite_file: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "copy"
-    out.mkdir()
+    shutil.copytree(full_run / ".curate", out / ".curate")
     for name in ("run.json", "rollouts.jsonl"):
         (out / name).write_bytes((full_run / name).read_bytes())
     result = run(tiny_qwen3, suite_file, out, "--temperature", "1.0")
