@@ -1,0 +1,104 @@
+"""Clusters of a clustering global filter (dedup) at any scale, without all signatures in one process.
+
+A clustering filter gives every row a signature and `k` bucket keys (`GlobalFilter.bucket_keys`). Rows that
+share a key in the same column (an LSH band, an exact hash) are candidates; `GlobalFilter.linked` verifies a
+candidate pair from the two signatures; clusters are the connected components of verified pairs. Only three
+things ever need every row at once, and all are compact: one key column at a time (8 bytes a row, grouped by
+sorting, or by Ray Data across a cluster), the candidate pairs, and the union-find over the rows in them.
+Signatures stay where they were computed (a spill on disk, or the Ray object store) and are fetched only for
+rows in candidate pairs.
+
+Rows with byte-identical signatures (same 128-bit digest) are chained to each other instead of paired
+all-to-all, so a problem repeated ten thousand times costs ten thousand pairs, not fifty million; every pair,
+chained or not, is still verified by `linked`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+
+PAIR_SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.int64())])
+
+
+def identity(signatures: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A 128-bit digest of each row's signature, as two uint64 arrays (high, low)."""
+    signatures = signatures.combine_chunks() if isinstance(signatures, pa.ChunkedArray) else signatures
+    n = len(signatures)
+    kind = signatures.type
+    if pa.types.is_fixed_size_binary(kind) or pa.types.is_fixed_size_list(kind):
+        if pa.types.is_fixed_size_binary(kind):
+            width = kind.byte_width
+            data = np.frombuffer(signatures.buffers()[1], dtype=np.uint8)
+            rows = data[signatures.offset * width : (signatures.offset + n) * width].reshape(n, width)
+        else:
+            values = signatures.flatten().to_numpy(zero_copy_only=False)
+            rows = np.ascontiguousarray(values).view(np.uint8).reshape(n, -1)
+        digests = [xxhash.xxh3_128_intdigest(row.tobytes()) for row in rows]
+    elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        digests = [xxhash.xxh3_128_intdigest(value or b"") for value in signatures.to_pylist()]
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        digests = [
+            xxhash.xxh3_128_intdigest((value or "").encode("utf-8")) for value in signatures.to_pylist()
+        ]
+    else:
+        raise TypeError(f"clustering signatures must be fixed-size or binary, not {kind}")
+    high = np.fromiter((d >> 64 for d in digests), dtype=np.uint64, count=n)
+    low = np.fromiter((d & 0xFFFFFFFFFFFFFFFF for d in digests), dtype=np.uint64, count=n)
+    return high, low
+
+
+def bucket_pairs(
+    band: np.ndarray, key: np.ndarray, high: np.ndarray, low: np.ndarray, row_id: np.ndarray
+) -> np.ndarray:
+    """Candidate pairs (row ids, smaller first) among rows sharing a (band, key) bucket: each run of identical
+    signatures chained, and the first row of each distinct signature paired with every other one."""
+    if row_id.size < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    order = np.lexsort((row_id, low, high, key, band))
+    band, key, high, low, row_id = band[order], key[order], high[order], low[order], row_id[order]
+    new_bucket = np.ones(row_id.size, dtype=bool)
+    new_bucket[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
+    new_identity = new_bucket.copy()
+    new_identity[1:] |= (high[1:] != high[:-1]) | (low[1:] != low[:-1])
+    repeat = np.flatnonzero(~new_identity)
+    parts = [np.stack([row_id[repeat - 1], row_id[repeat]], axis=1)]
+    firsts = np.flatnonzero(new_identity)
+    bucket = (np.cumsum(new_bucket) - 1)[firsts]
+    sizes = np.bincount(bucket)
+    start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    pairs_of = sizes[bucket] == 2
+    head = firsts[pairs_of & (np.arange(firsts.size) == start[bucket])]
+    nxt = firsts[np.searchsorted(firsts, head) + 1]
+    parts.append(np.stack([row_id[head], row_id[nxt]], axis=1))
+    for b in np.flatnonzero(sizes > 2).tolist():
+        members = row_id[firsts[start[b] : start[b] + sizes[b]]]
+        i, j = np.triu_indices(members.size, k=1)
+        parts.append(np.stack([members[i], members[j]], axis=1))
+    pairs = np.concatenate(parts)
+    return np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1)
+
+
+def components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Connected components of `edges` (pairs of row ids): the rows in any edge, sorted, and each one's
+    label, the smallest row id of its component. Hook-and-compress on numpy arrays, no per-row objects."""
+    rows = np.unique(edges)
+    if rows.size == 0:
+        return rows, rows.copy()
+    a = np.searchsorted(rows, edges[:, 0])
+    b = np.searchsorted(rows, edges[:, 1])
+    parent = np.arange(rows.size)
+    while True:
+        root_a, root_b = parent[a], parent[b]
+        differ = root_a != root_b
+        if not differ.any():
+            break
+        low, high = np.minimum(root_a[differ], root_b[differ]), np.maximum(root_a[differ], root_b[differ])
+        np.minimum.at(parent, high, low)  # hook each larger root under the smallest root it meets
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return rows, rows[parent]
