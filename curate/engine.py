@@ -103,12 +103,14 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
             state = initial_state(table, source, folder)
             for step, f, filter_spec in zip(recipe.steps, instances, specs):
                 if not isinstance(f, TraceFilter):
-                    f.setup()  # the driver decides global filters and cheap row filters, and writes every report
-                    run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
+                    with state.phase(step.name):
+                        f.setup()  # the driver decides global filters and cheap row filters, and writes reports
+                        run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
             chain = [
                 (s, f, fs) for s, f, fs in zip(recipe.steps, instances, specs) if isinstance(f, TraceFilter)
             ]
-            trace_chain(recipe, chain, table, state, executor, use_cache)
+            with state.phase("traces"):
+                trace_chain(recipe, chain, table, state, executor, use_cache)
             return _finish(recipe, source, table, state, executor, instances, started)
     finally:
         executor.close()
@@ -129,7 +131,8 @@ def _finish(
     spec = recipe.model
     out_dir = Path(spec.output.dir)
     assert state.selected is not None
-    split = _split(table, state.selected, recipe)
+    with state.phase("sample"):
+        split = _split(table, state.selected, recipe)
     sampled = int(split.train.size + split.test.size)
     state.funnel.append(
         {
@@ -154,15 +157,19 @@ def _finish(
         "executor": {"type": spec.executor.type, "workers": executor.workers},
         "versions": versions(),
         "columns": SPLIT_SCHEMA.names,
+        "phases": state.phases,
     }
     with staged_dir(out_dir) as staging:
-        write_splits(staging, table, state, split, spec.format, executor, _output_tokenizer(instances))
+        with state.phase("write"):
+            write_splits(staging, table, state, split, spec.format, executor, _output_tokenizer(instances))
         drops = Drops(table, state, split)
-        write_rejections(staging / "rejections.parquet", drops.all())
-        for step, f in zip(recipe.steps, instances):
-            report = f.report(drops.of(step.name))
-            if report is not None:
-                write_json(staging / f"{step.name}_report.json", report)
+        with state.phase("rejections"):
+            write_rejections(staging / "rejections.parquet", drops.all())
+        with state.phase("reports"):
+            for step, f in zip(recipe.steps, instances):
+                report = f.report(drops.of(step.name))
+                if report is not None:
+                    write_json(staging / f"{step.name}_report.json", report)
         (staging / "recipe.lock.yaml").write_text(_lock(recipe, source), encoding="utf-8")
         stats["seconds_total"] = round(time.perf_counter() - started, 3)
         write_json(staging / "stats.json", stats)

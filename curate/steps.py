@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,23 @@ class RunState:
     outputs: list[StepOutput] = field(default_factory=list)
     funnel: list[dict[str, Any]] = field(default_factory=list)
     selected: np.ndarray | None = None  # after the chain: the chosen generation per source row, -1 for none
+    phases: list[dict[str, Any]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a part of the run: wall seconds, and the driver's own CPU seconds (the part more workers do
+        not shorten), for stats.json and the benchmark's projection to larger machines."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.phases.append(
+                {
+                    "phase": name,
+                    "wall_s": round(time.perf_counter() - wall, 3),
+                    "driver_cpu_s": round(time.process_time() - cpu, 3),
+                }
+            )
 
 
 def code_version(*filter_classes: type) -> str:

@@ -5,8 +5,8 @@ bulk of the bytes) are only ever streamed, one row group at a time, and only by 
 those rows: the driver plans work from the files' footers (`Layout`, `SourceTable.batches`) and a worker,
 local or on another machine, opens the files of its own batch (`SourceTable.from_layout`).
 
-`CURATE_READ_LOG=FOLDER` makes every process append one JSON line per row group it decodes (process, host,
-Ray node, file, group, columns) to `FOLDER/reads-<pid>.jsonl`: an audit of where data was read.
+`CURATE_READ_LOG=FOLDER` makes every process append one JSON line per row group it decodes (time, process,
+host, Ray node, file, group, columns) to `FOLDER/reads-<pid>.jsonl`: an audit of where data was read.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +247,7 @@ def _log_read(path: Path, group: int, columns: list[str]) -> None:
     ray = sys.modules.get("ray")  # in a Ray worker: which node of the cluster read it
     node = ray.get_runtime_context().get_node_id() if ray is not None and ray.is_initialized() else None
     record = {
+        "time": time.time(),
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "node": node,
