@@ -4,7 +4,7 @@ A clustering filter gives every row a signature and `k` bucket keys (`GlobalFilt
 share a key in the same column (an LSH band, an exact hash) are candidates; `GlobalFilter.linked` verifies a
 candidate pair from the two signatures; clusters are the connected components of verified pairs. Only three
 things ever need every row at once, and all are compact: one key column at a time (8 bytes a row, grouped by
-sorting, or by Ray Data across a cluster), the candidate pairs, and the union-find over the rows in them.
+sorting, or by Ray Data across a cluster), a chunk of candidate pairs, and the union-find (8 bytes a row).
 Signatures stay where they were computed (a spill on disk, or the Ray object store) and are fetched only for
 rows in candidate pairs.
 
@@ -56,6 +56,17 @@ def bucket_pairs(
     signatures chained, and the first row of each distinct signature paired with every other one."""
     if row_id.size < 2:
         return np.empty((0, 2), dtype=np.int64)
+    # Most rows share no bucket: find the shared (band, key) values first, and sort only their rows in full.
+    order = np.lexsort((key, band))
+    sorted_band, sorted_key = band[order], key[order]
+    same = (sorted_band[1:] == sorted_band[:-1]) & (sorted_key[1:] == sorted_key[:-1])
+    shared = np.zeros(row_id.size, dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    pick = order[shared]
+    band, key, high, low, row_id = band[pick], key[pick], high[pick], low[pick], row_id[pick]
+    if row_id.size < 2:
+        return np.empty((0, 2), dtype=np.int64)
     order = np.lexsort((row_id, low, high, key, band))
     band, key, high, low, row_id = band[order], key[order], high[order], low[order], row_id[order]
     new_bucket = np.ones(row_id.size, dtype=bool)
@@ -80,25 +91,35 @@ def bucket_pairs(
     return np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1)
 
 
-def components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Connected components of `edges` (pairs of row ids): the rows in any edge, sorted, and each one's
-    label, the smallest row id of its component. Hook-and-compress on numpy arrays, no per-row objects."""
-    rows = np.unique(edges)
-    if rows.size == 0:
-        return rows, rows.copy()
-    a = np.searchsorted(rows, edges[:, 0])
-    b = np.searchsorted(rows, edges[:, 1])
-    parent = np.arange(rows.size)
-    while True:
-        root_a, root_b = parent[a], parent[b]
-        differ = root_a != root_b
-        if not differ.any():
-            break
-        low, high = np.minimum(root_a[differ], root_b[differ]), np.maximum(root_a[differ], root_b[differ])
-        np.minimum.at(parent, high, low)  # hook each larger root under the smallest root it meets
+class Components:
+    """Union-find over `n` rows (positions) in one int64 array, joined a batch of edges at a time by
+    hook-and-compress: every root is the smallest position of its component, and after each `join` every
+    entry points straight at its root. No per-row Python objects: 8 bytes a row."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = np.arange(n, dtype=np.int64)
+
+    def same(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return self.parent[a] == self.parent[b]
+
+    def join(self, a: np.ndarray, b: np.ndarray) -> None:
+        parent = self.parent
         while True:
-            grand = parent[parent]
-            if np.array_equal(grand, parent):
-                break
-            parent = grand
-    return rows, rows[parent]
+            root_a, root_b = parent[a], parent[b]
+            differ = root_a != root_b
+            if not differ.any():
+                return
+            low = np.minimum(root_a[differ], root_b[differ])
+            high = np.maximum(root_a[differ], root_b[differ])
+            np.minimum.at(parent, high, low)  # hook each larger root under the smallest root it meets
+            while True:
+                grand = parent[parent]
+                if np.array_equal(grand, parent):
+                    break
+                parent[:] = grand
+
+    def clusters(self) -> tuple[np.ndarray, np.ndarray]:
+        """The positions in components of two or more, and each one's label (its component's smallest)."""
+        sizes = np.bincount(self.parent, minlength=self.parent.size)
+        members = np.flatnonzero(sizes[self.parent] >= 2)
+        return members, self.parent[members]

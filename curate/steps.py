@@ -28,7 +28,7 @@ from tqdm import tqdm
 import filters.base
 from curate import traces
 from curate.cache import atomic_write_text, cache_root, digest, source_code_hash, temp_path_for
-from curate.clusters import components
+from curate.clusters import Components
 from curate.executors import Executor, Signatures
 from curate.recipe import FilterStep
 from curate.spill import ParquetRows, Spill, write_parquet
@@ -50,7 +50,10 @@ log = logging.getLogger("curate")
 ROW_BATCH = 4096  # rows per task for parallel row filters and signatures
 CHAIN_BATCH = 1024  # rows per trace-chain task: enough to batch verification and tokenisation
 DRIVER_SLICE = 20_000  # rows per progress update for filters run on the driver
-PAIR_CHUNK = 1 << 16  # candidate pairs verified per step (bounds the signatures fetched at once)
+PAIR_CHUNK = 1 << 14  # candidate pairs verified per step
+# Candidate rows whose signatures are held at once (512 MB of 128-permutation MinHash); beyond it they are
+# fetched chunk by chunk, slower but bounded.
+CANDIDATE_ROWS = 1 << 20
 
 Rows = Spill | ParquetRows
 
@@ -96,13 +99,14 @@ class RunState:
     def phase(self, name: str) -> Iterator[None]:
         """Time a part of the run: wall seconds, and the driver's own CPU seconds (the part more workers do
         not shorten), for stats.json and the benchmark's projection to larger machines."""
-        wall, cpu = time.perf_counter(), time.process_time()
+        at, wall, cpu = time.time(), time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.phases.append(
                 {
                     "phase": name,
+                    "started": round(at, 3),
                     "wall_s": round(time.perf_counter() - wall, 3),
                     "driver_cpu_s": round(time.process_time() - cpu, 3),
                 }
@@ -243,7 +247,7 @@ def _global(
         batches = _counted(id_batches(table, ids, ROW_BATCH), bar)
         found = executor.signatures(SignatureTask, kwargs, batches, key, folder)
     try:
-        members, labels = cluster(f, found)
+        members, labels = cluster(f, found, ids, folder)
         log.info("%s: %d rows in clusters of two or more", f.name, members.size)
         if members.size:
             frame = table.read(columns, members)
@@ -253,24 +257,41 @@ def _global(
         found.close()
 
 
-def cluster(f: GlobalFilter, found: Signatures) -> tuple[np.ndarray, np.ndarray]:
-    """The rows in clusters of two or more, and each one's cluster label (its smallest row id): candidate
-    pairs from shared bucket keys, verified with `f.linked` a chunk at a time, joined by union-find."""
-    codes = [
-        p[:, 0].astype(np.uint64) << np.uint64(32) | p[:, 1].astype(np.uint64)
-        for p in found.candidate_pairs()
-    ]
-    unique = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.uint64)
-    pairs = np.stack([unique >> np.uint64(32), unique & np.uint64(0xFFFFFFFF)], axis=1).astype(np.int64)
-    edges = [np.empty((0, 2), dtype=np.int64)]
-    for lo in range(0, len(pairs), PAIR_CHUNK):
-        part = pairs[lo : lo + PAIR_CHUNK]
-        rows = np.unique(part)
-        signatures = found.take(rows)
-        left = signatures.take(pa.array(np.searchsorted(rows, part[:, 0])))
-        right = signatures.take(pa.array(np.searchsorted(rows, part[:, 1])))
-        edges.append(part[np.asarray(f.linked(left, right), dtype=bool)])
-    return components(np.concatenate(edges))
+def cluster(
+    f: GlobalFilter, found: Signatures, ids: np.ndarray, folder: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (of `ids`) in clusters of two or more, and each one's cluster label (its smallest row id).
+
+    Candidate pairs from shared bucket keys are spilled while their rows are marked; the signatures of the
+    candidate rows (usually a small share of all rows) are then fetched in one pass, or chunk by chunk when
+    there are more than `CANDIDATE_ROWS`; pairs not yet joined are verified with `f.linked` and joined by
+    union-find."""
+    joined = Components(ids.size)
+    pairs = Spill(folder, "pairs")
+    candidate = np.zeros(ids.size, dtype=bool)
+    for chunk in found.candidate_pairs():
+        a, b = np.searchsorted(ids, chunk[:, 0]), np.searchsorted(ids, chunk[:, 1])
+        pairs.append(pa.table({"a": a, "b": b}))
+        candidate[a] = candidate[b] = True
+    rows = np.flatnonzero(candidate)
+    held = found.take(ids[rows]) if 0 < rows.size <= CANDIDATE_ROWS else None
+    for batch in pairs.batches():
+        a, b = batch.column("a").to_numpy(), batch.column("b").to_numpy()
+        todo = np.flatnonzero(~joined.same(a, b))  # a pair found in several bands is verified once
+        for lo in range(0, todo.size, PAIR_CHUNK):
+            part = todo[lo : lo + PAIR_CHUNK]
+            if held is not None:
+                index, signatures = rows, held
+            else:
+                index = np.unique(np.concatenate([a[part], b[part]]))
+                signatures = found.take(ids[index])
+            left = signatures.take(pa.array(np.searchsorted(index, a[part])))
+            right = signatures.take(pa.array(np.searchsorted(index, b[part])))
+            linked = part[np.asarray(f.linked(left, right), dtype=bool)]
+            joined.join(a[linked], b[linked])
+    pairs.close()
+    members, labels = joined.clusters()
+    return ids[members], ids[labels]
 
 
 def run_trace_chain(

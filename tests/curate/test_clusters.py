@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curate import benchmarks, spill, steps
-from curate.clusters import bucket_pairs, components, identity
+from curate.clusters import Components, bucket_pairs, identity
 from curate.executors import LocalExecutor
 from curate.recipe import parse_recipe
 from curate.sample import OPENR1_SCHEMA, generate
@@ -57,6 +57,9 @@ def test_engine_clustering_equals_the_filters_own_decision(
 ) -> None:
     monkeypatch.setattr(spill, "BOUND", 1 << 16)  # signatures and keys go to disk after 64 KB
     monkeypatch.setattr(steps, "ROW_BATCH", 500)
+    if workers == 2:  # also the path for more candidate rows than are held at once: fetched chunk by chunk
+        monkeypatch.setattr(steps, "CANDIDATE_ROWS", 100)
+        monkeypatch.setattr(steps, "PAIR_CHUNK", 64)
     table = SourceTable([corpus(tmp_path)])
     executor = LocalExecutor(workers)
     try:
@@ -103,14 +106,19 @@ def test_bucket_pairs_chain_identical_rows_and_pair_distinct_ones() -> None:
     assert pairs == {(1, 5), (5, 9), (1, 3), (1, 4), (3, 4), (2, 8)}
 
 
-def test_components_label_every_row_with_the_smallest_of_its_cluster() -> None:
-    edges = np.array([[10, 4], [4, 7], [20, 30], [7, 2], [30, 25]])
-    rows, labels = components(edges)
-    assert rows.tolist() == [2, 4, 7, 10, 20, 25, 30]
+def test_components_join_batches_of_edges_and_label_with_the_smallest_member() -> None:
+    joined = Components(40)
+    joined.join(np.array([10, 4]), np.array([4, 7]))
+    joined.join(np.array([20, 30, 7]), np.array([30, 25, 2]))
+    assert joined.same(np.array([10, 20]), np.array([2, 25])).tolist() == [True, True]
+    assert not joined.same(np.array([10]), np.array([20]))[0]
+    members, labels = joined.clusters()
+    assert members.tolist() == [2, 4, 7, 10, 20, 25, 30]
     assert labels.tolist() == [2, 2, 2, 2, 20, 20, 20]
-    # a long chain in reverse order still ends in one cluster
-    chain = np.stack([np.arange(1, 5000), np.arange(0, 4999)], axis=1)[::-1]
-    assert set(components(chain)[1].tolist()) == {0}
+    # a long chain given in reverse order, in one batch, still ends in one cluster
+    chain = Components(5000)
+    chain.join(np.arange(4999, 0, -1), np.arange(4998, -1, -1))
+    assert set(chain.clusters()[1].tolist()) == {0}
 
 
 def test_identity_digests_equal_signatures_alike_whatever_their_type() -> None:
