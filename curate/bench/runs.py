@@ -5,6 +5,7 @@ can be measured: the full recipe end to end (`curate run`), and each filter of i
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import sys
 import tempfile
@@ -95,6 +96,10 @@ def curate_run(
     measured = run_monitored(command, env=child_env(CURATE_CACHE=str(cache), CURATE_PROGRESS="0"))
     _check(measured, f"curate run on {corpus.rows} rows")
     stats = json.loads((out / "out" / "stats.json").read_text())
+    hashes = {
+        name: hashlib.sha256((out / "out" / name).read_bytes()).hexdigest()
+        for name in ("train.parquet", "test.parquet", "rejections.parquet")
+    }
     return {
         "command": " ".join(["curate", *command[4:]]),
         "executor": executor,
@@ -108,6 +113,7 @@ def curate_run(
         "memory_timeline": _thin(measured.timeline, 240),
         "phases": _phases(stats, measured),
         "rows_out": stats["rows"],
+        "outputs_sha256": hashes,
         "funnel": [
             {
                 "filter": step["filter"],
