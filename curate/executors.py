@@ -9,8 +9,9 @@ input order, so a run's output does not depend on where it ran.
 
 Global steps keep their signatures where they were computed (`Signatures`): in a spill on the driver's disk
 for local workers, in the Ray object store of the node that computed them on Ray. Candidate pairs come from
-grouping bucket keys: by sorting one key column at a time locally, with a Ray Data groupby across the
-cluster on Ray; only the signatures of candidate rows are fetched.
+grouping bucket keys: by sorting one key column at a time in the driver (local workers, or a Ray cluster of
+one node), with a Ray Data groupby across a Ray cluster of several nodes; only the signatures of candidate
+rows are fetched.
 """
 
 from __future__ import annotations
@@ -70,6 +71,28 @@ def _run_local(factory: TaskFactory, key: str, kwargs: dict[str, Any], batch: pa
     return _task(factory, key, kwargs)(batch)
 
 
+def _in_order(
+    submit: Callable[[pa.Table], Any],
+    result: Callable[[Any], Any],
+    cancel: Callable[[Any], Any],
+    batches: Iterable[pa.Table],
+    window: int,
+) -> Iterator[Any]:
+    """Results of `submit(batch)` in input order, with at most `window` in flight so memory stays flat on
+    long inputs; what is still in flight when the caller stops (an error, an interrupt) is cancelled."""
+    pending: deque[Any] = deque()
+    try:
+        for batch in batches:
+            pending.append(submit(batch))
+            if len(pending) >= window:
+                yield result(pending.popleft())
+        while pending:
+            yield result(pending.popleft())
+    finally:
+        for handle in pending:
+            cancel(handle)
+
+
 class Signatures(ABC):
     """A global filter's signatures and bucket keys for every row it sees, kept where they were computed."""
 
@@ -85,8 +108,19 @@ class Signatures(ABC):
     def close(self) -> None: ...
 
 
-def key_columns(table: pa.Table) -> list[str]:
-    return [name for name in table.column_names if name.startswith("key_")]
+def key_columns(table: pa.Table | pa.Schema) -> list[str]:
+    names = table.names if isinstance(table, pa.Schema) else table.column_names
+    return [name for name in names if name.startswith("key_")]
+
+
+def spilled_pairs(keys: Spill) -> Iterator[np.ndarray]:
+    """Candidate pairs from spilled bucket keys, one key column at a time (8 bytes a row in memory)."""
+    if keys.rows == 0 or keys.schema is None:
+        return
+    rows, high, low = (keys.column(c).to_numpy() for c in ("row_id", "high", "low"))
+    for band, name in enumerate(key_columns(keys.schema)):
+        key = keys.column(name).to_numpy()
+        yield bucket_pairs(np.full(key.size, band), key, high, low, rows)
 
 
 class Executor(ABC):
@@ -132,15 +166,7 @@ class LocalSignatures(Signatures):
         self.keys = keys
 
     def candidate_pairs(self) -> Iterator[np.ndarray]:
-        if self.keys.rows == 0:
-            return
-        assert self.keys.schema is not None
-        names = [n for n in self.keys.schema.names if n.startswith("key_")]
-        common = ["row_id", "high", "low"]
-        rows, high, low = (self.keys.column(c).to_numpy() for c in common)
-        for band, name in enumerate(names):
-            key = self.keys.column(name).to_numpy()
-            yield bucket_pairs(np.full(key.size, band), key, high, low, rows)
+        return spilled_pairs(self.keys)
 
     def take(self, row_ids: np.ndarray) -> pa.Array:
         positions = np.searchsorted(self.ids, row_ids)
@@ -171,19 +197,14 @@ class LocalExecutor(Executor):
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        # Keep a bounded window in flight so memory stays flat on long inputs.
-        window = 2 * self.workers
-        pending: deque[Future] = deque()
-        try:
-            for batch in batches:
-                pending.append(self._pool.submit(_run_local, factory, key, kwargs, batch))
-                if len(pending) >= window:
-                    yield self._result(pending.popleft())
-            while pending:
-                yield self._result(pending.popleft())
-        finally:
-            for future in pending:
-                future.cancel()
+        pool = self._pool
+        yield from _in_order(
+            lambda batch: pool.submit(_run_local, factory, key, kwargs, batch),
+            self._result,
+            Future.cancel,
+            batches,
+            2 * self.workers,
+        )
 
     def _result(self, future: Future) -> pa.Table:
         try:
@@ -269,17 +290,32 @@ class RaySignatures(Signatures):
     """Signatures and keys as objects in the Ray object store, on the nodes that computed them."""
 
     def __init__(
-        self, executor: RayExecutor, refs: list[tuple[Any, Any]], firsts: list[int], partitions: int
+        self,
+        executor: RayExecutor,
+        refs: list[tuple[Any, Any]],
+        firsts: list[int],
+        partitions: int,
+        folder: Path,
     ) -> None:
         self._executor = executor
+        self.folder = folder
         self._ray = executor._ray
         self.refs = refs  # (signatures, keys) per batch
         self.firsts = np.asarray(firsts, dtype=np.int64)  # first row id of each batch
         self.partitions = partitions
 
     def candidate_pairs(self) -> Iterator[np.ndarray]:
-        """A Ray Data groupby of every (band, key) across the cluster: no process holds all the keys."""
+        """On a cluster of several nodes, a Ray Data groupby of every (band, key): no process holds all the
+        keys. On one node a shuffle buys nothing: the keys (not the signatures) come to the driver, through a
+        spill, and are grouped as the local executor groups them."""
         if not self.refs:
+            return
+        if len([n for n in self._ray.nodes() if n.get("Alive")]) == 1:
+            keys = Spill(self.folder, "keys")
+            for _, ref in self.refs:
+                keys.append(self._executor._get(ref))
+            yield from spilled_pairs(keys)
+            keys.close()
             return
         dataset = self._ray.data.from_arrow_refs([keys for _, keys in self.refs])
         grouped = (
@@ -346,7 +382,7 @@ class RayExecutor(Executor):
         self._signature_call = ray.remote(_run_signatures).options(
             num_cpus=1, max_retries=RAY_RETRIES, num_returns=3
         )
-        self._take = ray.remote(_take_rows).options(num_cpus=0.25, max_retries=RAY_RETRIES)
+        self._take = ray.remote(_take_rows).options(num_cpus=1, max_retries=RAY_RETRIES)
         nodes = len([n for n in ray.nodes() if n.get("Alive")])
         log.info(
             "ray executor: %d workers on %d node(s) of %s", self.workers, nodes, address or "a local Ray"
@@ -356,18 +392,13 @@ class RayExecutor(Executor):
         self, factory: TaskFactory, kwargs: dict[str, Any], batches: Iterable[pa.Table], key: str
     ) -> Iterator[pa.Table]:
         shared = self._ray.put(kwargs)
-        window = 2 * self.workers
-        pending: deque[Any] = deque()
-        try:
-            for batch in batches:
-                pending.append(self._call.remote(factory, key, shared, batch))
-                if len(pending) >= window:
-                    yield self._get(pending.popleft())
-            while pending:
-                yield self._get(pending.popleft())
-        finally:
-            for ref in pending:
-                self._ray.cancel(ref)
+        yield from _in_order(
+            lambda batch: self._call.remote(factory, key, shared, batch),
+            self._get,
+            self._ray.cancel,
+            batches,
+            2 * self.workers,
+        )
 
     def _get(self, ref: Any) -> Any:
         from ray.exceptions import RayError, RayTaskError
@@ -394,21 +425,18 @@ class RayExecutor(Executor):
         folder: Path,
     ) -> Signatures:
         shared = self._ray.put(kwargs)
-        window = 2 * self.workers
         refs: list[tuple[Any, Any]] = []
         firsts: list[int] = []
-        running: deque[Any] = deque()
-        for batch in batches:
-            ids = batch.column("row_id")
-            firsts.append(int(ids[0].as_py()))
+
+        def submit(batch: pa.Table) -> Any:
+            firsts.append(int(batch.column("row_id")[0].as_py()))
             signatures, keys, count = self._signature_call.remote(factory, key, shared, batch)
             refs.append((signatures, keys))
-            running.append(count)
-            if len(running) >= window:
-                self._get(running.popleft())
-        for count in running:
-            self._get(count)
-        return RaySignatures(self, refs, firsts, PARTITIONS_PER_WORKER * self.workers)
+            return count  # the one small value fetched: it carries the task's error, if any
+
+        for _ in _in_order(submit, self._get, self._ray.cancel, batches, 2 * self.workers):
+            pass
+        return RaySignatures(self, refs, firsts, PARTITIONS_PER_WORKER * self.workers, folder)
 
     def close(self) -> None:
         """The Ray instance outlives the run: other steps and runs reuse it."""
