@@ -26,7 +26,7 @@ from curate.recipe import FilterStep, Recipe, dump_yaml
 from curate.source import ResolvedSource, resolve_source
 from curate.spill import spill_folder
 from curate.steps import RunState, run_filter_step, run_trace_chain
-from curate.table import SourceTable
+from curate.table import SourceTable, hub_locator
 from curate.tasks import FilterSpec
 from curate.writer import Drops, write_rejections, write_splits
 from filters import Filter, FilterContext, TraceFilter
@@ -90,7 +90,7 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True) -> RunResult:
     source = resolve_source(spec.source)
     if spec.source.kind == "sample":
         log.info("source: the embedded offline sample (%d synthetic OpenR1-shaped rows)", spec.source.rows)
-    table = SourceTable(source.files, hub=_hub_locator(source))
+    table = SourceTable(source.files, hub=hub_locator(source.files, source.provenance))
     log.info("source: %d rows in %d file(s)", table.num_rows, len(source.files))
     table.check_columns(_needed_columns(recipe))
 
@@ -183,20 +183,6 @@ def _finish(
         time.perf_counter() - started,
     )
     return RunResult(out_dir, stats)
-
-
-def _hub_locator(source: ResolvedSource) -> tuple[str, str, tuple[str, ...]] | None:
-    """For a Hub source: (dataset, commit, each file's path in the repo), so a worker finds its own copy."""
-    provenance = source.provenance
-    if provenance.get("kind") != "hub":
-        return None
-    names = []
-    for path in source.files:
-        parts = path.parts
-        if "snapshots" not in parts:
-            return None
-        names.append("/".join(parts[parts.index("snapshots") + 2 :]))
-    return provenance["dataset"], provenance["commit"], tuple(names)
 
 
 def _output_tokenizer(instances: list[Filter]) -> str:

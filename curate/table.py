@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -233,6 +234,20 @@ class SourceTable:
         if casts:
             frame = frame.cast(casts)  # type: ignore[arg-type]
         return frame.insert_column(0, pl.Series("row_id", ids))
+
+
+def hub_locator(files: list[Path], provenance: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]] | None:
+    """For files of a Hub source (in a Hugging Face cache, `.../snapshots/<commit>/<path>`): the dataset, the
+    commit and each file's path in the repo, so a worker on another machine finds its own copy."""
+    if provenance.get("kind") != "hub":
+        return None
+    names = []
+    for path in files:
+        parts = path.parts
+        if "snapshots" not in parts:
+            return None
+        names.append("/".join(parts[parts.index("snapshots") + 2 :]))
+    return provenance["dataset"], provenance["commit"], tuple(names)
 
 
 def _group_starts(pf: pq.ParquetFile) -> np.ndarray:

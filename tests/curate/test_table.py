@@ -85,3 +85,32 @@ def test_a_worker_refuses_a_copy_with_other_rows(tmp_path: Path) -> None:
     rows.write(path, rows.many(12), row_group_size=5)
     with pytest.raises(CurateError, match="has 12 rows, the driver's 20"):
         SourceTable.from_layout(layout).read(["uuid"], np.array([0], dtype=np.int64))
+
+
+def test_a_worker_without_the_drivers_copy_reads_the_hub_file_at_the_locked_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Hub source on a cluster whose nodes each have their own Hugging Face cache: the worker downloads
+    the file the driver planned from, at the driver's commit, even after the dataset has moved on."""
+    from dataclasses import replace
+
+    from curate.recipe import SourceSpec
+    from curate.source import resolve_source
+    from curate.table import hub_locator
+    from tests.hubserver import HubServer, User, point_client_at
+
+    card = "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train-*\n---\n"
+    first = rows.write(tmp_path / "a.parquet", rows.many(20), row_group_size=5).read_bytes()
+    newer = rows.write(tmp_path / "b.parquet", rows.many(20, start=500), row_group_size=5).read_bytes()
+    with HubServer({"hf_token": User("alice", orgs=("acme",))}) as hub:
+        point_client_at(monkeypatch, hub.url, tmp_path / "driver-hf")
+        hub.seed("dataset", "acme/mini", {"README.md": card.encode(), "data/train-0.parquet": first})
+        source = resolve_source(SourceSpec(dataset="acme/mini", config="default"))
+        layout = SourceTable(source.files, hub=hub_locator(source.files, source.provenance)).layout()
+        assert layout.hub is not None and layout.hub[2] == ("data/train-0.parquet",)
+        hub.seed("dataset", "acme/mini", {"data/train-0.parquet": newer}, message="newer rows")
+        point_client_at(monkeypatch, hub.url, tmp_path / "worker-hf")  # another machine's cache
+        elsewhere = replace(layout, files=(str(tmp_path / "not-on-this-node.parquet"),))
+        frame = SourceTable.from_layout(elsewhere).read(["uuid"], np.array([0, 19], dtype=np.int64))
+        assert frame["uuid"].to_list() == ["uuid-00000", "uuid-00019"]
+        assert list((tmp_path / "worker-hf").rglob("train-0.parquet"))
