@@ -27,6 +27,9 @@ log = logging.getLogger("curate")
 
 # Rows of the corpus the token-counting and verification comparisons use (a few tens of MB of text).
 KERNEL_ROWS = 2_000
+# Rows whose problems the MinHash comparison holds in this process as Python shingle lists (and clusters with
+# datasketch's in-memory LSH, twice): OpenR1-Math-220k's size.
+MINHASH_ROWS = 225_000
 
 
 def default_recipe() -> Path:
@@ -122,8 +125,9 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             section("baseline", _baseline(config, recipe, subset, report["end_to_end"], scratch))
         if "kernels" in sections:
             sample = _head(corpus, min(config.rows, KERNEL_ROWS), scratch)
-            log.info("bench: MinHash signatures, curate vs rensa and datasketch")
-            section("minhash", components.minhash(corpus, datasketch_rows=min(config.rows, KERNEL_ROWS)))
+            problems = _head(corpus, min(config.rows, MINHASH_ROWS), scratch)
+            log.info("bench: MinHash signatures, curate vs rensa and datasketch, on %d rows", problems.rows)
+            section("minhash", components.minhash(problems, datasketch_rows=min(config.rows, KERNEL_ROWS)))
             log.info("bench: token counting, curate vs tiktoken, on %d rows", sample.rows)
             section("tokens", components.tokens(sample, format_kwargs=format_kwargs(recipe.model.format)))
             log.info("bench: answer verification, curate's pool vs math-verify in one process")
