@@ -183,13 +183,14 @@ def run_filter_step(
                 for frame in table.iter_rows(columns, ids, batch_rows=DRIVER_SLICE):
                     rows.append(row_verdicts(f, frame))
                     bar.update(frame.height)
-        f.count(ids.size, _reasons(rows), time.perf_counter() - started)
-        if use_cache:
-            store_cached(key, rows, VERDICT_SCHEMA, {"filter_stats": f.stats.as_dict()})
     reasons: Counter[str] = Counter()
     for batch in rows.batches(["row_id", "reason"]):
         state.alive[batch.column("row_id").to_numpy()] = False
         reasons.update(batch.column("reason").to_pylist())
+    if hit is None:
+        f.count(ids.size, reasons, time.perf_counter() - started)
+        if use_cache:
+            store_cached(key, rows, VERDICT_SCHEMA, {"filter_stats": f.stats.as_dict()})
     state.funnel.append(
         {
             "filter": step.name,
@@ -204,13 +205,6 @@ def run_filter_step(
     state.outputs.append(StepOutput(step.name, rows))
     state.key = key
     log.info("%s: kept %d of %d rows", step.name, ids.size - rows.rows, ids.size)
-
-
-def _reasons(rows: Rows) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for batch in rows.batches(["reason"]):
-        counts.update(batch.column(0).to_pylist())
-    return counts
 
 
 def _global(
