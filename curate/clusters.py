@@ -52,12 +52,12 @@ def identity(signatures: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def bucket_pairs(
     band: np.ndarray, key: np.ndarray, high: np.ndarray, low: np.ndarray, row_id: np.ndarray
 ) -> np.ndarray:
-    """Candidate pairs (row ids, smaller first) among rows sharing a (band, key) bucket: each run of identical
-    signatures chained, and the first row of each distinct signature paired with every other one."""
+    """Candidate pairs (of `row_id` values, smaller first) among rows sharing a (band, key) bucket: each run of
+    identical signatures chained, and the first row of each distinct signature paired with every other one."""
     if row_id.size < 2:
         return np.empty((0, 2), dtype=np.int64)
     # Most rows share no bucket: find the shared (band, key) values first, and sort only their rows in full.
-    order = np.lexsort((key, band))
+    order = np.argsort(key) if (band == band[0]).all() else np.lexsort((key, band))
     sorted_band, sorted_key = band[order], key[order]
     same = (sorted_band[1:] == sorted_band[:-1]) & (sorted_key[1:] == sorted_key[:-1])
     shared = np.zeros(row_id.size, dtype=bool)
@@ -83,43 +83,62 @@ def bucket_pairs(
     head = firsts[pairs_of & (np.arange(firsts.size) == start[bucket])]
     nxt = firsts[np.searchsorted(firsts, head) + 1]
     parts.append(np.stack([row_id[head], row_id[nxt]], axis=1))
-    for b in np.flatnonzero(sizes > 2).tolist():
-        members = row_id[firsts[start[b] : start[b] + sizes[b]]]
-        i, j = np.triu_indices(members.size, k=1)
-        parts.append(np.stack([members[i], members[j]], axis=1))
+    big = np.flatnonzero(sizes > 2)
+    for size in np.unique(sizes[big]).tolist():  # all pairs within the larger buckets, size by size
+        buckets = big[sizes[big] == size]
+        members = row_id[firsts[start[buckets][:, None] + np.arange(size)]]
+        i, j = np.triu_indices(size, k=1)
+        parts.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], axis=1))
     pairs = np.concatenate(parts)
     return np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1)
 
 
 class Components:
-    """Union-find over `n` rows (positions) in one int64 array, joined a batch of edges at a time by
-    hook-and-compress: every root is the smallest position of its component, and after each `join` every
-    entry points straight at its root. No per-row Python objects: 8 bytes a row."""
+    """Union-find over `n` rows (positions) in one int64 array, joined a batch of edges at a time: each root
+    is hooked under the smallest root it meets, so a component's root is its smallest position; roots are
+    found by pointer jumping on the rows asked about, and the whole array is flattened every
+    `FLATTEN_EVERY` joins to keep paths short. No per-row Python objects: 8 bytes a row."""
+
+    FLATTEN_EVERY = 64
 
     def __init__(self, n: int) -> None:
         self.parent = np.arange(n, dtype=np.int64)
+        self._joins = 0
+
+    def _roots(self, x: np.ndarray) -> np.ndarray:
+        roots = self.parent[x]
+        while True:
+            up = self.parent[roots]
+            if np.array_equal(up, roots):
+                return roots
+            roots = up
+
+    def _flatten(self) -> None:
+        while True:
+            grand = self.parent[self.parent]
+            if np.array_equal(grand, self.parent):
+                return
+            self.parent = grand
 
     def same(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self.parent[a] == self.parent[b]
+        return self._roots(a) == self._roots(b)
 
     def join(self, a: np.ndarray, b: np.ndarray) -> None:
-        parent = self.parent
         while True:
-            root_a, root_b = parent[a], parent[b]
+            root_a, root_b = self._roots(a), self._roots(b)
             differ = root_a != root_b
             if not differ.any():
-                return
+                break
             low = np.minimum(root_a[differ], root_b[differ])
             high = np.maximum(root_a[differ], root_b[differ])
-            np.minimum.at(parent, high, low)  # hook each larger root under the smallest root it meets
-            while True:
-                grand = parent[parent]
-                if np.array_equal(grand, parent):
-                    break
-                parent[:] = grand
+            np.minimum.at(self.parent, high, low)
+        self._joins += 1
+        if self._joins % self.FLATTEN_EVERY == 0:
+            self._flatten()
 
     def clusters(self) -> tuple[np.ndarray, np.ndarray]:
         """The positions in components of two or more, and each one's label (its component's smallest)."""
+        self._flatten()
         sizes = np.bincount(self.parent, minlength=self.parent.size)
         members = np.flatnonzero(sizes[self.parent] >= 2)
         return members, self.parent[members]

@@ -98,11 +98,12 @@ class Signatures(ABC):
 
     @abstractmethod
     def candidate_pairs(self) -> Iterator[np.ndarray]:
-        """Pairs of row ids that share a bucket key (chunks; a pair may come more than once)."""
+        """Pairs of rows that share a bucket key, as positions in the order the rows were given (chunks; a
+        pair may come more than once)."""
 
     @abstractmethod
-    def take(self, row_ids: np.ndarray) -> pa.Array:
-        """The signatures of `row_ids` (sorted, distinct), in that order."""
+    def take(self, positions: np.ndarray) -> pa.Array:
+        """The signatures of the rows at `positions` (sorted, distinct), in that order."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -114,13 +115,14 @@ def key_columns(table: pa.Table | pa.Schema) -> list[str]:
 
 
 def spilled_pairs(keys: Spill) -> Iterator[np.ndarray]:
-    """Candidate pairs from spilled bucket keys, one key column at a time (8 bytes a row in memory)."""
+    """Candidate pairs (positions) from spilled bucket keys, one key column at a time (8 bytes a row)."""
     if keys.rows == 0 or keys.schema is None:
         return
-    rows, high, low = (keys.column(c).to_numpy() for c in ("row_id", "high", "low"))
+    high, low = (keys.column(c).to_numpy() for c in ("high", "low"))
+    positions = np.arange(keys.rows)
     for band, name in enumerate(key_columns(keys.schema)):
         key = keys.column(name).to_numpy()
-        yield bucket_pairs(np.full(key.size, band), key, high, low, rows)
+        yield bucket_pairs(np.full(key.size, band), key, high, low, positions)
 
 
 class Executor(ABC):
@@ -160,16 +162,14 @@ class Executor(ABC):
 class LocalSignatures(Signatures):
     """Signatures and keys in two spills: in memory while small, on the driver's disk beyond the bound."""
 
-    def __init__(self, ids: np.ndarray, signatures: Spill, keys: Spill) -> None:
-        self.ids = ids
+    def __init__(self, signatures: Spill, keys: Spill) -> None:
         self.signatures = signatures
         self.keys = keys
 
     def candidate_pairs(self) -> Iterator[np.ndarray]:
         return spilled_pairs(self.keys)
 
-    def take(self, row_ids: np.ndarray) -> pa.Array:
-        positions = np.searchsorted(self.ids, row_ids)
+    def take(self, positions: np.ndarray) -> pa.Array:
         return self.signatures.take(positions, ["signature"]).column(0).combine_chunks()
 
     def close(self) -> None:
@@ -224,18 +224,11 @@ class LocalExecutor(Executor):
         key: str,
         folder: Path,
     ) -> Signatures:
-        ids: list[np.ndarray] = []
         signatures, keys = Spill(folder, f"{key}-signatures"), Spill(folder, f"{key}-keys")
-
-        def tracked() -> Iterator[pa.Table]:
-            for batch in batches:
-                ids.append(batch.column("row_id").to_numpy())
-                yield batch
-
-        for result in self.map(factory, kwargs, tracked(), key):
+        for result in self.map(factory, kwargs, batches, key):
             signatures.append(result.select(["signature"]))
             keys.append(result.drop(["signature"]))
-        return LocalSignatures(np.concatenate(ids) if ids else np.empty(0, np.int64), signatures, keys)
+        return LocalSignatures(signatures, keys)
 
     def close(self) -> None:
         release_tasks()
@@ -253,8 +246,7 @@ def _run_signatures(
     return table.select(["row_id", "signature"]), table.drop(["signature"]), table.num_rows
 
 
-def _take_rows(table: pa.Table, row_ids: np.ndarray) -> pa.Array:
-    positions = np.searchsorted(table.column("row_id").to_numpy(), row_ids)
+def _take_rows(table: pa.Table, positions: np.ndarray) -> pa.Array:
     return table.column("signature").take(pa.array(positions)).combine_chunks()
 
 
@@ -293,6 +285,7 @@ class RaySignatures(Signatures):
         self,
         executor: RayExecutor,
         refs: list[tuple[Any, Any]],
+        ids: np.ndarray,
         firsts: list[int],
         partitions: int,
         folder: Path,
@@ -301,7 +294,8 @@ class RaySignatures(Signatures):
         self.folder = folder
         self._ray = executor._ray
         self.refs = refs  # (signatures, keys) per batch
-        self.firsts = np.asarray(firsts, dtype=np.int64)  # first row id of each batch
+        self.ids = ids  # the row ids, in order: positions are indexes into it
+        self.firsts = np.asarray(firsts, dtype=np.int64)  # position of each batch's first row
         self.partitions = partitions
 
     def candidate_pairs(self) -> Iterator[np.ndarray]:
@@ -313,7 +307,7 @@ class RaySignatures(Signatures):
         if len([n for n in self._ray.nodes() if n.get("Alive")]) == 1:
             keys = Spill(self.folder, "keys")
             for _, ref in self.refs:
-                keys.append(self._executor._get(ref))
+                keys.append(self._executor._get(ref).drop(["row_id"]))
             yield from spilled_pairs(keys)
             keys.close()
             return
@@ -331,12 +325,13 @@ class RaySignatures(Signatures):
         )
         for batch in grouped.iter_batches(batch_format="pyarrow", batch_size=None):
             if batch.num_rows:
-                yield np.stack([batch.column("a").to_numpy(), batch.column("b").to_numpy()], axis=1)
+                pairs = np.stack([batch.column("a").to_numpy(), batch.column("b").to_numpy()], axis=1)
+                yield np.searchsorted(self.ids, pairs)
 
-    def take(self, row_ids: np.ndarray) -> pa.Array:
-        which = np.searchsorted(self.firsts, row_ids, side="right") - 1
+    def take(self, positions: np.ndarray) -> pa.Array:
+        which = np.searchsorted(self.firsts, positions, side="right") - 1
         refs = [
-            self._executor._take.remote(self.refs[index][0], row_ids[which == index])
+            self._executor._take.remote(self.refs[index][0], positions[which == index] - self.firsts[index])
             for index in np.unique(which).tolist()
         ]
         return pa.concat_arrays([self._executor._get(ref) for ref in refs])
@@ -426,17 +421,20 @@ class RayExecutor(Executor):
     ) -> Signatures:
         shared = self._ray.put(kwargs)
         refs: list[tuple[Any, Any]] = []
+        ids: list[np.ndarray] = []
         firsts: list[int] = []
 
         def submit(batch: pa.Table) -> Any:
-            firsts.append(int(batch.column("row_id")[0].as_py()))
+            firsts.append(sum(len(i) for i in ids))
+            ids.append(batch.column("row_id").to_numpy())
             signatures, keys, count = self._signature_call.remote(factory, key, shared, batch)
             refs.append((signatures, keys))
             return count  # the one small value fetched: it carries the task's error, if any
 
         for _ in _in_order(submit, self._get, self._ray.cancel, batches, 2 * self.workers):
             pass
-        return RaySignatures(self, refs, firsts, PARTITIONS_PER_WORKER * self.workers, folder)
+        rows = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
+        return RaySignatures(self, refs, rows, firsts, PARTITIONS_PER_WORKER * self.workers, folder)
 
     def close(self) -> None:
         """The Ray instance outlives the run: other steps and runs reuse it."""

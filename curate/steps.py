@@ -245,7 +245,7 @@ def _global(
         log.info("%s: %d rows in clusters of two or more", f.name, members.size)
         if members.size:
             frame = table.read(columns, members)
-            verdicts = f.decide_clusters(frame, labels, found.take(members))
+            verdicts = f.decide_clusters(frame, labels, found.take(np.searchsorted(ids, members)))
             out.append(verdicts_to_table(members.tolist(), verdicts))
     finally:
         found.close()
@@ -254,7 +254,8 @@ def _global(
 def cluster(
     f: GlobalFilter, found: Signatures, ids: np.ndarray, folder: Path
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows (of `ids`) in clusters of two or more, and each one's cluster label (its smallest row id).
+    """The rows (of `ids`, in the order the signatures were computed) in clusters of two or more, and each
+    one's cluster label (its smallest row id).
 
     Candidate pairs from shared bucket keys are spilled while their rows are marked; the signatures of the
     candidate rows (usually a small share of all rows) are then fetched in one pass, or chunk by chunk when
@@ -264,23 +265,27 @@ def cluster(
     pairs = Spill(folder, "pairs")
     candidate = np.zeros(ids.size, dtype=bool)
     for chunk in found.candidate_pairs():
-        a, b = np.searchsorted(ids, chunk[:, 0]), np.searchsorted(ids, chunk[:, 1])
-        pairs.append(pa.table({"a": a, "b": b}))
-        candidate[a] = candidate[b] = True
+        pairs.append(pa.table({"a": chunk[:, 0], "b": chunk[:, 1]}))
+        candidate[chunk[:, 0]] = candidate[chunk[:, 1]] = True
     rows = np.flatnonzero(candidate)
-    held = found.take(ids[rows]) if 0 < rows.size <= CANDIDATE_ROWS else None
+    held = found.take(rows) if 0 < rows.size <= CANDIDATE_ROWS else None
+    slot = np.full(ids.size, -1, dtype=np.int64)  # position -> index into the signatures at hand
+    slot[rows] = np.arange(rows.size)
     for batch in pairs.batches():
-        a, b = batch.column("a").to_numpy(), batch.column("b").to_numpy()
-        todo = np.flatnonzero(~joined.same(a, b))  # a pair found in several bands is verified once
-        for lo in range(0, todo.size, PAIR_CHUNK):
-            part = todo[lo : lo + PAIR_CHUNK]
+        a_all, b_all = batch.column("a").to_numpy(), batch.column("b").to_numpy()
+        for lo in range(0, a_all.size, PAIR_CHUNK):
+            a, b = a_all[lo : lo + PAIR_CHUNK], b_all[lo : lo + PAIR_CHUNK]
+            part = np.flatnonzero(~joined.same(a, b))  # pairs already in one cluster need no verifying
+            if part.size == 0:
+                continue
             if held is not None:
-                index, signatures = rows, held
+                signatures = held
             else:
                 index = np.unique(np.concatenate([a[part], b[part]]))
-                signatures = found.take(ids[index])
-            left = signatures.take(pa.array(np.searchsorted(index, a[part])))
-            right = signatures.take(pa.array(np.searchsorted(index, b[part])))
+                signatures = found.take(index)
+                slot[index] = np.arange(index.size)
+            left = signatures.take(pa.array(slot[a[part]]))
+            right = signatures.take(pa.array(slot[b[part]]))
             linked = part[np.asarray(f.linked(left, right), dtype=bool)]
             joined.join(a[linked], b[linked])
     pairs.close()

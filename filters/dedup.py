@@ -221,11 +221,14 @@ class MinHashDedup(_Dedup):
     def linked(self, left: pa.Array, right: pa.Array) -> np.ndarray:
         """Datasketch's candidates (one band equal) whose estimated Jaccard similarity reaches `threshold`."""
         params: MinHashDedupParams = self.params  # type: ignore[assignment]
-        a, b = self._matrix(left), self._matrix(right)
+        equal = self._matrix(left) == self._matrix(right)
+        share = np.count_nonzero(equal, axis=1) / params.num_perm  # minhash.estimated_jaccard, without floats
+        similar = np.flatnonzero(share >= params.threshold)
         bands, rows = lsh_bands(params.threshold, params.num_perm)
-        equal = a[:, : bands * rows] == b[:, : bands * rows]
-        shared = equal.reshape(len(a), bands, rows).all(axis=2).any(axis=1)
-        return shared & (minhash.estimated_jaccard(a, b) >= params.threshold)
+        shared = equal[similar, : bands * rows].reshape(similar.size, bands, rows).all(axis=2).any(axis=1)
+        linked = np.zeros(len(equal), dtype=bool)
+        linked[similar[shared]] = True
+        return linked
 
     def decide_clusters(self, rows: pl.DataFrame, labels: np.ndarray, signatures: pa.Array) -> list[Verdict]:
         sigs = self._matrix(signatures)
