@@ -13,14 +13,13 @@ at all: every memo, the file-hash one included, is recomputed.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -203,21 +202,26 @@ def source_code_hash(*modules: Any) -> str:
 # ---------------------------------------------------------------------------------------- step results
 
 
-def store_frame(folder: str, key: str, frame: Any, meta: dict[str, Any]) -> None:
-    """Cache a polars frame under `key`: the parquet bytes, then a record naming the key and their hash."""
-    base = cache_root() / folder
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    data = buffer.getvalue()
-    atomic_write_bytes(base / f"{key}.parquet", data)
-    record = {"key": key, "bytes": len(data), "xxh3_128": xxhash.xxh3_128_hexdigest(data), "meta": meta}
-    atomic_write_text(base / f"{key}.json", json.dumps(record))
+def store_entry(folder: str, key: str, write: Callable[[Path], None], meta: dict[str, Any]) -> None:
+    """Cache a file under `key`: `write` fills a temp path, which is renamed into place, then a record
+    naming the key and the file's hash is written beside it (the record last: no record, no entry)."""
+    path = cache_root() / folder / f"{key}.parquet"
+    tmp = temp_path_for(path)
+    try:
+        write(tmp)
+        record = {"key": key, "bytes": tmp.stat().st_size, "xxh3_128": _hash_whole(tmp), "meta": meta}
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    atomic_write_text(path.with_suffix(".json"), json.dumps(record))
 
 
-def load_frame(folder: str, key: str) -> tuple[Any, dict[str, Any]] | None:
-    """The frame and metadata cached under `key`, or None. An entry that is not whole, not parquet, or was
-    written for another key (e.g. files swapped or copied between entries) is never returned."""
-    import polars as pl
+def load_entry(folder: str, key: str) -> tuple[Path, dict[str, Any]] | None:
+    """The file and metadata cached under `key`, or None. An entry that is not whole, not parquet, or was
+    written for another key (e.g. files swapped or copied between entries) is never returned: it is
+    dropped with a warning, to be recomputed. The file is hashed as a stream, never held in memory."""
+    import pyarrow.parquet as pq
 
     if not caching_enabled():
         return None
@@ -227,23 +231,23 @@ def load_frame(folder: str, key: str) -> tuple[Any, dict[str, Any]] | None:
         return None
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        data = path.read_bytes()
+        size, digest_ = path.stat().st_size, _hash_whole(path)
     except (OSError, ValueError) as exc:
         damaged(path, f"unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
         return None
     if not isinstance(record, dict) or record.get("key") != key:
         damaged(path, "it holds the result of another step")
         return None
-    if record.get("bytes") != len(data) or record.get("xxh3_128") != xxhash.xxh3_128_hexdigest(data):
+    if record.get("bytes") != size or record.get("xxh3_128") != digest_:
         damaged(path, "its bytes differ from those it was written with")
         return None
     try:
-        frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # polars raises several types for bytes that are not parquet
+        pq.ParquetFile(path).close()
+    except Exception as exc:  # pyarrow raises several types for bytes that are not parquet
         damaged(path, f"not parquet: {type(exc).__name__}")
         return None
     meta = record.get("meta")
-    return frame, meta if isinstance(meta, dict) else {}
+    return path, meta if isinstance(meta, dict) else {}
 
 
 # --------------------------------------------------------------------------------------------- writing

@@ -7,7 +7,6 @@ recipe's executor (local worker processes, or Ray); the output does not depend o
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -15,25 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
-import pyarrow as pa
 
 import curate
-from curate import sampling, traces
+from curate import sampling
 from curate.cache import cache_root, caching, caching_enabled, digest
 from curate.card import write_card
 from curate.executors import Executor, make_executor
 from curate.formatting import format_kwargs
-from curate.outputs import REJECTION_SCHEMA, SPLIT_SCHEMA, versions, write_json, write_table
+from curate.outputs import SPLIT_SCHEMA, versions, write_json
 from curate.ownership import OutputFolder, claim, protected_paths, run_files
 from curate.recipe import FilterStep, Recipe, dump_yaml
 from curate.source import ResolvedSource, resolve_source
-from curate.steps import DROP_SCHEMA, RunState, run_filter_step, run_trace_chain
-from curate.table import SourceTable
+from curate.spill import spill_folder
+from curate.steps import RunState, run_filter_step, run_trace_chain
+from curate.table import SourceTable, hub_locator
 from curate.tasks import FilterSpec
-from curate.tokenizer import TokenCounter
-from curate.writer import write_splits
-from filters import Drop, Filter, FilterContext, TraceFilter
+from curate.writer import Drops, write_rejections, write_splits
+from filters import Filter, FilterContext, TraceFilter
 from filters.length import TokenLength
 
 log = logging.getLogger("curate")
@@ -59,10 +56,10 @@ def filter_context(recipe: Recipe, workers: int) -> FilterContext:
     )
 
 
-def initial_state(table: SourceTable, source: ResolvedSource) -> RunState:
+def initial_state(table: SourceTable, source: ResolvedSource, folder: Path) -> RunState:
     """Every row alive; the cache-key chain starts from the source's fingerprint and curate's version."""
     return RunState(
-        np.ones(table.num_rows, dtype=bool), digest("source", source.fingerprint, curate.__version__)
+        np.ones(table.num_rows, dtype=bool), digest("source", source.fingerprint, curate.__version__), folder
     )
 
 
@@ -73,9 +70,9 @@ def trace_chain(
     state: RunState,
     executor: Executor,
     use_cache: bool,
-) -> traces.ChainResult:
+) -> None:
     """The recipe's trace filters as one chain over each row's generations, selected as the recipe says."""
-    return run_trace_chain(
+    run_trace_chain(
         steps,
         table,
         state,
@@ -112,7 +109,7 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
     source = resolve_source(spec.source)
     if spec.source.kind == "sample":
         log.info("source: the embedded offline sample (%d synthetic OpenR1-shaped rows)", spec.source.rows)
-    table = SourceTable(source.files)
+    table = SourceTable(source.files, hub=hub_locator(source.files, source.provenance))
     log.info("source: %d rows in %d file(s)", table.num_rows, len(source.files))
     table.check_columns(_needed_columns(recipe))
 
@@ -120,45 +117,52 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
     context = filter_context(recipe, executor.workers)
     specs = [FilterSpec(step.name, step.params_dict(), context) for step in recipe.steps]
     instances = [step.cls(step.params, context) for step in recipe.steps]
-    state = initial_state(table, source)
     try:
-        for step, f, filter_spec in zip(recipe.steps, instances, specs):
-            if not isinstance(f, TraceFilter):
-                f.setup()  # the driver decides global filters and cheap row filters, and writes every report
-                run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
-        chain = trace_chain(
-            recipe,
-            [(s, f, fs) for s, f, fs in zip(recipe.steps, instances, specs) if isinstance(f, TraceFilter)],
-            table,
-            state,
-            executor,
-            use_cache,
-        )
+        with spill_folder() as folder:
+            state = initial_state(table, source, folder)
+            for step, f, filter_spec in zip(recipe.steps, instances, specs):
+                if not isinstance(f, TraceFilter):
+                    with state.phase(step.name):
+                        f.setup()  # the driver decides global filters and cheap row filters, and writes reports
+                        run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
+            chain = [
+                (s, f, fs) for s, f, fs in zip(recipe.steps, instances, specs) if isinstance(f, TraceFilter)
+            ]
+            with state.phase("traces"):
+                trace_chain(recipe, chain, table, state, executor, use_cache)
+            return _finish(recipe, source, table, state, executor, instances, started, output)
     finally:
         executor.close()
         for f in instances:
             f.close()
 
-    survivors = chain.survivors()
-    columns = {"uuid", *(({spec.sample.weight_by, spec.sample.stratify} - {None}) if spec.sample else ())}
-    frame = table.read(sorted(columns), survivors["row_id"].to_numpy())
-    split = _split(frame, recipe)
+
+def _finish(
+    recipe: Recipe,
+    source: ResolvedSource,
+    table: SourceTable,
+    state: RunState,
+    executor: Executor,
+    instances: list[Filter],
+    started: float,
+    output: OutputFolder,
+) -> RunResult:
+    """Draw the sample, then write the splits, the rejections, the reports, the lock file and the card."""
+    spec = recipe.model
+    out_dir = Path(spec.output.dir)
+    assert state.selected is not None
+    with state.phase("sample"):
+        split = _split(table, state.selected, recipe)
+    sampled = int(split.train.size + split.test.size)
     state.funnel.append(
         {
             "filter": "sample",
             "level": "sample",
             "rows_in": split.pool,
-            "rows_out": int(split.train.size + split.test.size),
-            "dropped": {"not_sampled": int(split.pool - split.train.size - split.test.size)},
+            "rows_out": sampled,
+            "dropped": {"not_sampled": split.pool - sampled},
         }
     )
-    all_drops = _collect_drops(state, table, split, frame)
-    reports = {}
-    for step, f in zip(recipe.steps, instances):
-        report = f.report(_drops_of(all_drops, step.name))
-        if report is not None:
-            reports[step.name] = report
-
     stats = {
         "recipe": recipe.name,
         "recipe_sha256": digest(recipe.resolved()),
@@ -173,12 +177,19 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
         "executor": {"type": spec.executor.type, "workers": executor.workers},
         "versions": versions(),
         "columns": SPLIT_SCHEMA.names,
+        "phases": state.phases,
     }
     with output.staged() as staging:
-        write_splits(staging, table, survivors, split, spec.format, _output_counter(instances))
-        write_table(staging / "rejections.parquet", _rejections_table(all_drops))
-        for name, report in reports.items():
-            write_json(staging / f"{name}_report.json", report)
+        with state.phase("write"):
+            write_splits(staging, table, state, split, spec.format, executor, _output_tokenizer(instances))
+        drops = Drops(table, state, split)
+        with state.phase("rejections"):
+            write_rejections(staging / "rejections.parquet", drops.all())
+        with state.phase("reports"):
+            for step, f in zip(recipe.steps, instances):
+                report = f.report(drops.of(step.name))
+                if report is not None:
+                    write_json(staging / f"{step.name}_report.json", report)
         (staging / "recipe.lock.yaml").write_text(_lock(recipe, source), encoding="utf-8")
         stats["seconds_total"] = round(time.perf_counter() - started, 3)
         write_json(staging / "stats.json", stats)
@@ -188,15 +199,15 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
         out_dir,
         split.train.size,
         split.test.size,
-        table.num_rows - split.train.size - split.test.size,
+        table.num_rows - sampled,
         time.perf_counter() - started,
     )
     return RunResult(out_dir, stats)
 
 
-def _output_counter(instances: list[Filter]) -> TokenCounter | None:
+def _output_tokenizer(instances: list[Filter]) -> str:
     """The tokenizer `num_tokens` is counted with: token_length's, when the recipe has that filter."""
-    return next((f.counter() for f in instances if isinstance(f, TokenLength)), None)
+    return next((f.spec for f in instances if isinstance(f, TokenLength)), "qwen3")
 
 
 def _needed_columns(recipe: Recipe) -> dict[str, str]:
@@ -214,11 +225,14 @@ def _needed_columns(recipe: Recipe) -> dict[str, str]:
     return needed
 
 
-def _split(frame: pl.DataFrame, recipe: Recipe) -> sampling.Split:
+def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe) -> sampling.Split:
+    """The seeded draw from the pool (rows with a chosen generation), from their small columns only."""
     spec = recipe.model.sample
-    ids = frame["row_id"].to_numpy()
+    ids = np.flatnonzero(selected >= 0)
     if spec is None:
-        return sampling.Split(np.sort(ids), np.empty(0, dtype=np.int64), frame.height, (None, 0))
+        return sampling.Split(ids, np.empty(0, dtype=np.int64), ids.size, (None, 0))
+    columns = {"uuid", *({spec.weight_by, spec.stratify} - {None})}
+    frame = table.read(sorted(columns), ids)  # type: ignore[arg-type]
     split = sampling.draw(
         frame,
         seed=recipe.model.seed,
@@ -237,43 +251,6 @@ def _split(frame: pl.DataFrame, recipe: Recipe) -> sampling.Split:
         recipe.model.seed,
     )
     return split
-
-
-def _collect_drops(
-    state: RunState, table: SourceTable, split: sampling.Split, frame: pl.DataFrame
-) -> pl.DataFrame:
-    """Every row not written, with the step that dropped it; rows the draw left out count as `sample`."""
-    chosen = np.union1d(split.train, split.test)
-    unsampled = np.setdiff1d(frame["row_id"].to_numpy(), chosen)
-    extra = pl.DataFrame(
-        {
-            "row_id": unsampled,
-            "filter": "sample",
-            "reason": "not_sampled",
-            "detail": "survived every filter but was not drawn by the seeded sample",
-            "info": None,
-        },
-        schema={**DROP_SCHEMA, "filter": pl.String},
-    )
-    parts = [d.select("row_id", "filter", "reason", "detail", "info") for d in [*state.drops, extra]]
-    drops = pl.concat(parts, how="vertical_relaxed").sort("row_id")
-    uuids = table.read(["uuid"], drops["row_id"].unique().sort().to_numpy())
-    return drops.join(uuids, on="row_id", how="left").sort("row_id")
-
-
-def _drops_of(all_drops: pl.DataFrame, name: str) -> list[tuple[str, Drop]]:
-    mine = all_drops.filter(pl.col("filter") == name)
-    return [
-        (
-            row["uuid"],
-            Drop(row["reason"], row["detail"] or "", json.loads(row["info"]) if row["info"] else None),
-        )
-        for row in mine.iter_rows(named=True)
-    ]
-
-
-def _rejections_table(all_drops: pl.DataFrame) -> pa.Table:
-    return all_drops.select("uuid", "filter", "reason", "detail").to_arrow().cast(REJECTION_SCHEMA)
 
 
 def _lock(recipe: Recipe, source: ResolvedSource) -> str:

@@ -17,6 +17,7 @@ import xxhash
 from curate.errors import CurateError
 
 _SCALE = float(2**64)
+_SLICE = 1 << 16  # uuids hashed per step
 
 
 @dataclass
@@ -40,23 +41,50 @@ def uniform_keys(uuids: list[str], seed: int) -> np.ndarray:
 def rank(
     frame: pl.DataFrame, seed: int, weights: dict[str, float], weight_by: str, stratify: str | None
 ) -> np.ndarray:
-    """Row ids of `frame` in sampling order. `frame` holds `row_id`, `uuid` and any weight/strata column."""
-    u = uniform_keys(frame["uuid"].to_list(), seed)
+    """Row ids of `frame` in sampling order. `frame` holds `row_id`, `uuid` and any weight/strata column.
+
+    Sorts stay in Arrow memory (no Python string per row), and the keys are hashed a slice at a time, so a
+    pool of millions costs tens of bytes a row."""
+    u = np.concatenate(
+        [np.empty(0)]
+        + [
+            uniform_keys(frame["uuid"].slice(lo, _SLICE).to_list(), seed)
+            for lo in range(0, frame.height, _SLICE)
+        ]
+    )
     w = np.ones(frame.height)
     if weights:
         w = frame[weight_by].replace_strict(weights, default=1.0, return_dtype=pl.Float64).to_numpy()
     key = -np.log(u) / w  # Efraimidis-Spirakis: smallest keys = weighted draw without replacement
     if stratify:
         # Interleave strata by within-stratum quantile, so every prefix keeps the strata proportions.
-        strata = frame[stratify].fill_null("<null>").to_numpy()
+        ordered = _by_key(
+            pl.DataFrame(
+                {
+                    "key": key,
+                    "uuid": frame["uuid"],
+                    "strata": frame[stratify].cast(pl.String).fill_null("<null>"),
+                    "index": np.arange(frame.height),
+                }
+            )
+        ).select(
+            "index",
+            pl.int_range(pl.len()).over("strata").alias("rank"),
+            pl.len().over("strata").alias("size"),
+        )
         quantile = np.empty_like(key)
-        for value in np.unique(strata):
-            members = np.flatnonzero(strata == value)
-            order = members[np.lexsort((frame["uuid"].to_numpy()[members], key[members]))]
-            quantile[order] = (np.arange(order.size) + 0.5) / order.size
+        quantile[ordered["index"].to_numpy()] = (ordered["rank"].to_numpy() + 0.5) / ordered[
+            "size"
+        ].to_numpy()
         key = quantile / w  # a stratum's share of every prefix scales with its weight
-    ids = frame["row_id"].to_numpy()
-    return ids[np.lexsort((frame["uuid"].to_numpy(), key))]
+    return _by_key(pl.DataFrame({"key": key, "uuid": frame["uuid"], "row_id": frame["row_id"]}))[
+        "row_id"
+    ].to_numpy()
+
+
+def _by_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """Ordered by key, then uuid (code point order), then position: a stable sort."""
+    return frame.sort(["key", "uuid"], maintain_order=True)
 
 
 def draw(

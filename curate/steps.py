@@ -1,5 +1,11 @@
 """The three kinds of step a run is made of, each cached under a key chained from the previous step's:
-row filters, global filters (dedup), and the trace chain. Parallel work goes through an executor."""
+row filters, global filters (dedup), and the trace chain. Parallel work goes through an executor.
+
+What a step keeps about every row is compact: the alive mask, and after the chain the chosen generation of
+each row (two bytes). What it produces row by row (drops with their detail, the chain's per-row results) is
+streamed into a `Spill` (memory while small, the run's spill folder beyond that) or read from the cache, and
+read back batch by batch for the funnel, the rejections, the reports and the writer.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +14,48 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 from tqdm import tqdm
 
 import filters.base
 from curate import traces
-from curate.cache import digest, load_frame, source_code_hash, store_frame
-from curate.executors import Executor
+from curate.cache import digest, load_entry, source_code_hash, store_entry
+from curate.clusters import Components
+from curate.executors import Executor, Signatures
 from curate.recipe import FilterStep
+from curate.spill import ParquetRows, Spill, write_parquet
 from curate.table import SourceTable
 from curate.tasks import (
+    VERDICT_SCHEMA,
     ChainTask,
     FilterSpec,
     RowFilterTask,
     SignatureTask,
     merge_chain_stats,
+    row_verdicts,
     verdicts_to_table,
 )
-from filters import Filter, GlobalFilter, Row, RowFilter
+from filters import Filter, GlobalFilter, RowFilter
 
 log = logging.getLogger("curate")
 
-DROP_SCHEMA = {"row_id": pl.Int64, "reason": pl.String, "detail": pl.String, "info": pl.String}
 ROW_BATCH = 4096  # rows per task for parallel row filters and signatures
 CHAIN_BATCH = 1024  # rows per trace-chain task: enough to batch verification and tokenisation
 DRIVER_SLICE = 20_000  # rows per progress update for filters run on the driver
 STEP_CACHE = "steps-v2"  # entries carry their key and a hash of their bytes
+PAIR_CHUNK = 1 << 14  # candidate pairs verified per step
+# Candidate rows whose signatures are held at once (512 MB of 128-permutation MinHash); beyond it they are
+# fetched chunk by chunk, slower but bounded.
+CANDIDATE_ROWS = 1 << 20
+
+Rows = Spill | ParquetRows
 
 
 def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
@@ -59,11 +76,41 @@ def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
 
 
 @dataclass
+class StepOutput:
+    """A step's per-row results: drops (`VERDICT_SCHEMA`) of a row or global filter, or, for the trace
+    chain, every row's result (`traces.CHAIN_SCHEMA`)."""
+
+    name: str
+    rows: Rows
+    chain: bool = False
+
+
+@dataclass
 class RunState:
     alive: np.ndarray  # bool per source row
     key: str  # fingerprint of everything that decided `alive`
-    drops: list[pl.DataFrame] = field(default_factory=list)  # row_id, filter, reason, detail, info
+    folder: Path  # the run's spill folder
+    outputs: list[StepOutput] = field(default_factory=list)
     funnel: list[dict[str, Any]] = field(default_factory=list)
+    selected: np.ndarray | None = None  # after the chain: the chosen generation per source row, -1 for none
+    phases: list[dict[str, Any]] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a part of the run: wall seconds, and the driver's own CPU seconds (the part more workers do
+        not shorten), for stats.json and the benchmark's projection to larger machines."""
+        at, wall, cpu = time.time(), time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.phases.append(
+                {
+                    "phase": name,
+                    "started": round(at, 3),
+                    "wall_s": round(time.perf_counter() - wall, 3),
+                    "driver_cpu_s": round(time.process_time() - cpu, 3),
+                }
+            )
 
 
 def code_version(*filter_classes: type) -> str:
@@ -71,13 +118,26 @@ def code_version(*filter_classes: type) -> str:
     return source_code_hash(filters.base, traces, *sorted(modules, key=lambda m: m.__name__))
 
 
-def load_cached(key: str) -> tuple[pl.DataFrame, dict[str, Any]] | None:
-    """A step's cached result, checked (`curate.cache.load_frame`): never a damaged or another step's."""
-    return load_frame(STEP_CACHE, key)
+def load_cached(key: str) -> tuple[ParquetRows, dict[str, Any]] | None:
+    """A step's cached result, checked (`curate.cache.load_entry`): never a damaged or another step's."""
+    hit = load_entry(STEP_CACHE, key)
+    return (ParquetRows(hit[0]), hit[1]) if hit is not None else None
 
 
-def store_cached(key: str, frame: pl.DataFrame, meta: dict[str, Any]) -> None:
-    store_frame(STEP_CACHE, key, frame, meta)
+def store_cached(key: str, rows: Rows, schema: pa.Schema, meta: dict[str, Any]) -> None:
+    store_entry(STEP_CACHE, key, lambda path: write_parquet(path, rows, schema), meta)
+
+
+def id_batches(table: SourceTable, ids: np.ndarray, rows: int) -> Iterator[pa.Table]:
+    """The row-id tables tasks get: `ids` cut along row groups (see `SourceTable.batches`)."""
+    for part in table.batches(ids, rows):
+        yield pa.table({"row_id": part})
+
+
+def _counted(batches: Iterable[pa.Table], bar: tqdm) -> Iterator[pa.Table]:
+    for batch in batches:
+        yield batch
+        bar.update(batch.num_rows)
 
 
 def run_filter_step(
@@ -94,85 +154,137 @@ def run_filter_step(
     ids = np.flatnonzero(state.alive)
     hit = load_cached(key) if use_cache else None
     started = time.perf_counter()
+    rows: Rows
     if hit is not None:
-        drops = hit[0]
+        rows = hit[0]
         f.stats = filters.base.FilterStats.from_dict(hit[1]["filter_stats"])
-        log.info("%s: cached result (%d of %d rows dropped)", step.name, drops.height, ids.size)
+        log.info("%s: cached result (%d of %d rows dropped)", step.name, rows.rows, ids.size)
     else:
-        frame = table.read(["uuid", *[c for c in f.required_columns() if c != "uuid"]], ids)
+        rows = Spill(state.folder, f"step-{len(state.outputs)}", VERDICT_SCHEMA)
+        columns = ["uuid", *[c for c in f.required_columns() if c != "uuid"]]
         if isinstance(f, GlobalFilter):
-            table_out = _global(f, spec, frame, executor, key)
-        elif f.parallel and executor.parallel:
-            table_out = _parallel_rows(f, spec, frame, executor, key)
+            _global(f, spec, table, ids, columns, executor, key, state.folder, rows)
+        elif executor.remote or (f.parallel and executor.parallel):
+            kwargs = {"spec": spec, "layout": table.layout(), "columns": columns}
+            with progress(ids.size, f.name) as bar:
+                for result in executor.map(
+                    RowFilterTask, kwargs, _counted(id_batches(table, ids, ROW_BATCH), bar), key
+                ):
+                    rows.append(result)
         else:
             assert isinstance(f, RowFilter)
-            table_out = _driver_rows(f, frame)
-        drops = pl.DataFrame(pl.from_arrow(table_out), schema=DROP_SCHEMA)
-        f.count(frame.height, Counter(drops["reason"].to_list()), time.perf_counter() - started)
+            with progress(ids.size, f.name) as bar:
+                for frame in table.iter_rows(columns, ids, batch_rows=DRIVER_SLICE):
+                    rows.append(row_verdicts(f, frame))
+                    bar.update(frame.height)
+    reasons: Counter[str] = Counter()
+    for batch in rows.batches(["row_id", "reason"]):
+        state.alive[batch.column("row_id").to_numpy()] = False
+        reasons.update(batch.column("reason").to_pylist())
+    if hit is None:
+        f.count(ids.size, reasons, time.perf_counter() - started)
         if use_cache:
-            store_cached(key, drops, {"filter_stats": f.stats.as_dict()})
-    state.alive[drops["row_id"].to_numpy()] = False
-    reasons = drops.group_by("reason").len().sort("reason")
+            store_cached(key, rows, VERDICT_SCHEMA, {"filter_stats": f.stats.as_dict()})
     state.funnel.append(
         {
             "filter": step.name,
             "level": step.level,
             "rows_in": int(ids.size),
-            "rows_out": int(ids.size - drops.height),
-            "dropped": dict(zip(reasons["reason"].to_list(), reasons["len"].to_list())),
+            "rows_out": int(ids.size - rows.rows),
+            "dropped": dict(sorted(reasons.items())),
             "seconds": round(time.perf_counter() - started, 3),
             "cached": hit is not None,
         }
     )
-    state.drops.append(drops.with_columns(pl.lit(step.name).alias("filter")))
+    state.outputs.append(StepOutput(step.name, rows))
     state.key = key
-    log.info("%s: kept %d of %d rows", step.name, ids.size - drops.height, ids.size)
+    log.info("%s: kept %d of %d rows", step.name, ids.size - rows.rows, ids.size)
 
 
-def _driver_rows(f: RowFilter, frame: pl.DataFrame) -> pa.Table:
-    parts = []
-    with progress(frame.height, f.name) as bar:
-        for start in range(0, frame.height, DRIVER_SLICE):
-            part = frame.slice(start, DRIVER_SLICE)
-            rows = [Row(r["row_id"], r) for r in part.iter_rows(named=True)]
-            parts.append(verdicts_to_table([r.row_id for r in rows], f.filter_batch(rows)))
-            bar.update(part.height)
-    return pa.concat_tables(parts) if parts else verdicts_to_table([], [])
-
-
-def _batches(frame: pl.DataFrame, size: int) -> list[pa.Table]:
-    return [frame.slice(start, size).to_arrow() for start in range(0, frame.height, size)]
-
-
-def _parallel_rows(
-    f: Filter, spec: FilterSpec, frame: pl.DataFrame, executor: Executor, key: str
-) -> pa.Table:
-    parts = []
-    batches = _batches(frame, ROW_BATCH)
-    with progress(frame.height, f.name) as bar:
-        for batch, result in zip(batches, executor.map(RowFilterTask, {"spec": spec}, batches, key)):
-            parts.append(result)
-            bar.update(batch.num_rows)
-    return pa.concat_tables(parts) if parts else verdicts_to_table([], [])
-
-
-def _global(f: GlobalFilter, spec: FilterSpec, frame: pl.DataFrame, executor: Executor, key: str) -> pa.Table:
-    """Signatures row by row (spread over workers when it pays), then one decision on the driver."""
-    log.info("%s: %d rows", f.name, frame.height)
-    if type(f).signatures is GlobalFilter.signatures:  # a filter that only implements filter_all
-        verdicts = f.filter_all(frame)
-    else:
-        if executor.parallel and frame.height > 2 * ROW_BATCH:
-            batches = _batches(frame, ROW_BATCH)
-            parts = [
-                t.column("signature").combine_chunks()
-                for t in executor.map(SignatureTask, {"spec": spec}, batches, key)
-            ]
-            signatures = pa.concat_arrays(parts)
+def _global(
+    f: GlobalFilter,
+    spec: FilterSpec,
+    table: SourceTable,
+    ids: np.ndarray,
+    columns: list[str],
+    executor: Executor,
+    key: str,
+    folder: Path,
+    out: Spill,
+) -> None:
+    """A global filter. A clustering filter (dedup) is decided at any scale: signatures and bucket keys on
+    the workers, candidate pairs by grouping keys, verification of candidate pairs only, and the filter's
+    decision over the members of the clusters found. Any other global filter sees every row at once."""
+    log.info("%s: %d rows", f.name, ids.size)
+    kwargs = {"spec": spec, "layout": table.layout(), "columns": columns}
+    if not f.clusters:
+        frame = table.read(columns, ids)
+        if type(f).signatures is GlobalFilter.signatures:  # a filter that only implements filter_all
+            verdicts = f.filter_all(frame)
         else:
-            signatures = f.signatures(frame)
-        verdicts = f.decide(frame, signatures)
-    return verdicts_to_table(frame["row_id"].to_list(), verdicts)
+            if (executor.parallel or executor.remote) and ids.size > 2 * ROW_BATCH:
+                batches = id_batches(table, ids, ROW_BATCH)
+                parts = [t.column("signature") for t in executor.map(SignatureTask, kwargs, batches, key)]
+                signatures = pa.chunked_array(parts).combine_chunks()
+            else:
+                signatures = f.signatures(frame)
+            verdicts = f.decide(frame, signatures)
+        out.append(verdicts_to_table(frame["row_id"].to_list(), verdicts))
+        return
+    with progress(ids.size, f"{f.name} signatures") as bar:
+        batches = _counted(id_batches(table, ids, ROW_BATCH), bar)
+        found = executor.signatures(SignatureTask, kwargs, batches, key, folder)
+    try:
+        members, labels = cluster(f, found, ids, folder)
+        log.info("%s: %d rows in clusters of two or more", f.name, members.size)
+        if members.size:
+            frame = table.read(columns, members)
+            verdicts = f.decide_clusters(frame, labels, found.take(np.searchsorted(ids, members)))
+            out.append(verdicts_to_table(members.tolist(), verdicts))
+    finally:
+        found.close()
+
+
+def cluster(
+    f: GlobalFilter, found: Signatures, ids: np.ndarray, folder: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (of `ids`, in the order the signatures were computed) in clusters of two or more, and each
+    one's cluster label (its smallest row id).
+
+    Candidate pairs from shared bucket keys are spilled while their rows are marked; the signatures of the
+    candidate rows (usually a small share of all rows) are then fetched in one pass, or chunk by chunk when
+    there are more than `CANDIDATE_ROWS`; pairs not yet joined are verified with `f.linked` and joined by
+    union-find."""
+    joined = Components(ids.size)
+    pairs = Spill(folder, "pairs")
+    candidate = np.zeros(ids.size, dtype=bool)
+    for chunk in found.candidate_pairs():
+        pairs.append(pa.table({"a": chunk[:, 0], "b": chunk[:, 1]}))
+        candidate[chunk[:, 0]] = candidate[chunk[:, 1]] = True
+    rows = np.flatnonzero(candidate)
+    held = found.take(rows) if 0 < rows.size <= CANDIDATE_ROWS else None
+    slot = np.full(ids.size, -1, dtype=np.int64)  # position -> index into the signatures at hand
+    slot[rows] = np.arange(rows.size)
+    for batch in pairs.batches():
+        a_all, b_all = batch.column("a").to_numpy(), batch.column("b").to_numpy()
+        for lo in range(0, a_all.size, PAIR_CHUNK):
+            a, b = a_all[lo : lo + PAIR_CHUNK], b_all[lo : lo + PAIR_CHUNK]
+            part = np.flatnonzero(~joined.same(a, b))  # pairs already in one cluster need no verifying
+            if part.size == 0:
+                continue
+            if held is not None:
+                signatures = held
+            else:
+                index = np.unique(np.concatenate([a[part], b[part]]))
+                signatures = found.take(index)
+                slot[index] = np.arange(index.size)
+            left = signatures.take(pa.array(slot[a[part]]))
+            right = signatures.take(pa.array(slot[b[part]]))
+            linked = part[np.asarray(f.linked(left, right), dtype=bool)]
+            joined.join(a[linked], b[linked])
+    pairs.close()
+    members, labels = joined.clusters()
+    return ids[members], ids[labels]
 
 
 def run_trace_chain(
@@ -184,8 +296,9 @@ def run_trace_chain(
     format_spec: dict[str, Any],
     executor: Executor,
     use_cache: bool,
-) -> traces.ChainResult:
-    """Every trace filter as one chain over the surviving rows, in batches on the executor's workers."""
+) -> None:
+    """Every trace filter as one chain over the surviving rows, in batches on the executor's workers; sets
+    `state.selected` and adds the chain's per-row results to `state.outputs`."""
     names = [s.name for s, _, _ in steps]
     key = digest(
         state.key,
@@ -199,35 +312,36 @@ def run_trace_chain(
     started = time.perf_counter()
     hit = load_cached(key) if use_cache else None
     instances = [f for _, f, _ in steps]
+    rows: Rows
     if hit is not None:
-        chain = traces.ChainResult(hit[0], names)
+        rows = hit[0]
         per_filter = hit[1]["filter_stats"]
         for f in instances:
             f.merge_counters(per_filter.get(f.name, {}).get("counters", {}))
         log.info("trace filters: cached result for %d rows", ids.size)
     else:
-        batches = [pa.table({"row_id": ids[i : i + CHAIN_BATCH]}) for i in range(0, ids.size, CHAIN_BATCH)]
+        rows = Spill(state.folder, "traces", traces.CHAIN_SCHEMA)
         kwargs = {
-            "files": [str(p) for p in table.files],
+            "layout": table.layout(),
             "specs": [spec for _, _, spec in steps],
             "strategy": strategy,
             "batch_rows": CHAIN_BATCH,
         }
-        results = []
         with progress(ids.size, "trace filters") as bar:
-            for batch, result in zip(batches, executor.map(ChainTask, kwargs, batches, key)):
-                results.append(result)
-                bar.update(batch.num_rows)
-        merge_chain_stats(instances, results)
-        frames = [pl.from_arrow(r.drop(["_stats"])) for r in results]
-        chain = traces.ChainResult(
-            pl.concat(frames, how="vertical_relaxed") if frames else traces.empty_frame(), names
-        )
+            batches = _counted(id_batches(table, ids, CHAIN_BATCH), bar)
+            for result in executor.map(ChainTask, kwargs, batches, key):
+                merge_chain_stats(instances, result)
+                rows.append(result.drop(["_stats"]))
         per_filter = {f.name: {**f.stats.as_dict(), "counters": dict(f.merged_counters)} for f in instances}
         if use_cache:
-            store_cached(key, chain.frame, {"filter_stats": per_filter})
+            store_cached(key, rows, traces.CHAIN_SCHEMA, {"filter_stats": per_filter})
+    tally = traces.ChainTally(names)
+    state.selected = np.full(table.num_rows, -1, dtype=np.int16)
+    for batch in rows.batches(["row_id", "selected", "depth", "reason"]):
+        tally.add(batch)
+        state.selected[batch.column("row_id").to_numpy()] = batch.column("selected").to_numpy()
     seconds = round(time.perf_counter() - started, 3)
-    for entry in chain.funnel():
+    for entry in tally.funnel():
         generations = per_filter.get(entry["filter"])
         entry.update(
             {
@@ -241,5 +355,4 @@ def run_trace_chain(
         )
         state.funnel.append(entry)
         log.info("%s: kept %d of %d rows", entry["filter"], entry["rows_out"], entry["rows_in"])
-    state.drops.append(chain.drops().select("row_id", "filter", "reason", "detail", "info"))
-    return chain
+    state.outputs.append(StepOutput("traces", rows, chain=True))

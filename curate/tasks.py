@@ -1,7 +1,9 @@
 """The units of parallel work, as task classes an executor builds once per worker and calls per batch.
 
-Each is built from plain, picklable arguments (filter names, parameters, file paths), never from live
-objects, so the same task runs in a local worker process or a Ray actor on another machine.
+Each is built from plain, picklable arguments (filter names, parameters, the source's `Layout`), never from
+live objects, so the same task runs in a local worker process or a Ray worker on another machine. A batch is
+a table of row ids; the task reads those rows' columns from the source files itself, so only row ids go out
+and only results come back.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,8 +19,12 @@ import pyarrow as pa
 
 import filters
 from curate import traces
-from curate.table import SourceTable
-from filters import Drop, Filter, FilterContext, Row, Verdict
+from curate.clusters import identity
+from curate.formatting import build_messages
+from curate.outputs import SPLIT_SCHEMA
+from curate.table import Layout, SourceTable
+from curate.tokenizer import TokenCounter, load_counter
+from filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, Verdict
 
 VERDICT_SCHEMA = pa.schema(
     [
@@ -29,6 +34,11 @@ VERDICT_SCHEMA = pa.schema(
         ("info", pa.string()),
     ]
 )
+# What the writer asks a worker for: which generation of each row, the counts the chain took, the split.
+WRITE_SCHEMA = pa.schema(
+    [("row_id", pa.int64()), ("selected", pa.int64()), ("fields", pa.string()), ("test", pa.bool_())]
+)
+OUTPUT_COLUMNS = ["uuid", "problem", "answer", "source", "problem_type", "question_type", "generations"]
 
 
 @dataclass(frozen=True)
@@ -59,38 +69,58 @@ def verdicts_to_table(row_ids: list[int], verdicts: list[Verdict]) -> pa.Table:
     )
 
 
-class RowFilterTask:
-    """A row filter over a batch of rows; returns the dropped rows with their reasons."""
+def row_verdicts(f: RowFilter, frame: pl.DataFrame) -> pa.Table:
+    """A row filter's drops over a frame of rows."""
+    rows = [Row(r["row_id"], r) for r in frame.iter_rows(named=True)]
+    return verdicts_to_table([r.row_id for r in rows], f.filter_batch(rows))
 
-    def __init__(self, spec: FilterSpec) -> None:
+
+def _ids(batch: pa.Table) -> np.ndarray:
+    return batch.column("row_id").to_numpy()
+
+
+class RowFilterTask:
+    """A row filter over a batch of rows it reads itself; returns the dropped rows with their reasons."""
+
+    def __init__(self, spec: FilterSpec, layout: Layout, columns: list[str]) -> None:
         self.filter = spec.build()
+        self.table = SourceTable.from_layout(layout)
+        self.columns = columns
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        rows = [Row(r["row_id"], r) for r in frame.iter_rows(named=True)]
-        verdicts = self.filter.filter_batch(rows)  # type: ignore[attr-defined]
-        return verdicts_to_table([r.row_id for r in rows], verdicts)
+        assert isinstance(self.filter, RowFilter)
+        return row_verdicts(self.filter, self.table.read(self.columns, _ids(batch)))
 
 
 class SignatureTask:
-    """A global filter's per-row signatures (hash keys, MinHash signatures) over a batch of rows."""
+    """A global filter's per-row signatures (hash keys, MinHash signatures) over a batch of rows it reads
+    itself; for a clustering filter also each row's bucket keys (`key_0`...) and signature digest
+    (`high`, `low`), so rows can be grouped without their signatures."""
 
-    def __init__(self, spec: FilterSpec) -> None:
+    def __init__(self, spec: FilterSpec, layout: Layout, columns: list[str]) -> None:
         self.filter = spec.build()
+        self.table = SourceTable.from_layout(layout)
+        self.columns = columns
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        return pa.table({"signature": self.filter.signatures(frame)})  # type: ignore[attr-defined]
+        f = self.filter
+        assert isinstance(f, GlobalFilter)
+        frame = self.table.read(self.columns, _ids(batch))
+        signatures = f.signatures(frame)
+        out: dict[str, Any] = {"row_id": frame["row_id"].to_numpy(), "signature": signatures}
+        if f.clusters:
+            out["high"], out["low"] = identity(signatures)
+            keys = f.bucket_keys(signatures)
+            out.update({f"key_{j}": np.ascontiguousarray(keys[:, j]) for j in range(keys.shape[1])})
+        return pa.table(out)
 
 
 class ChainTask:
     """The trace chain over a batch of row ids: reads those rows' generations from the source files itself,
     so only row ids and results cross process (or machine) boundaries."""
 
-    def __init__(self, files: list[str], specs: list[FilterSpec], strategy: str, batch_rows: int) -> None:
-        self.table = SourceTable([Path(f) for f in files])
+    def __init__(self, layout: Layout, specs: list[FilterSpec], strategy: str, batch_rows: int) -> None:
+        self.table = SourceTable.from_layout(layout)
         # One process per chain worker: nested pools inside it (e.g. the answer verifier) get one worker.
         self.filters = [replace(s, context=replace(s.context, workers=1)).build() for s in specs]
         self.strategy = strategy
@@ -99,13 +129,12 @@ class ChainTask:
         self.reported: dict[str, Counter] = {f.name: Counter() for f in self.filters}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        row_ids = batch.column("row_id").to_numpy()
         for f in self.filters:
             f.stats = type(f.stats)()
         result = traces.run_chain(
             self.filters,
             self.table,
-            np.asarray(row_ids),
+            _ids(batch),
             strategy=self.strategy,  # type: ignore[arg-type]
             extra_columns=self.extra,
             batch_rows=self.batch_rows,
@@ -121,18 +150,65 @@ class ChainTask:
         gained, self.reported[f.name] = now - self.reported[f.name], now
         return dict(gained)
 
+    def close(self) -> None:
+        for f in self.filters:
+            f.close()
 
-def merge_chain_stats(instances: list[Filter], tables: list[pa.Table]) -> None:
-    """Add every batch's per-filter counts into the driver's filter instances."""
+
+class WriteTask:
+    """Output rows of the drawn rows (verl's schema), built where the rows are: the chosen generation as the
+    assistant turn, and its token count when the chain did not take one (with the recipe's tokenizer)."""
+
+    def __init__(self, layout: Layout, format_kwargs: dict[str, Any], labels: dict[str, Any], tokenizer: str):
+        self.table = SourceTable.from_layout(layout)
+        self.kwargs = format_kwargs
+        self.labels = labels  # data_source, category
+        self.tokenizer = tokenizer
+        self._counter: TokenCounter | None = None
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        frame = self.table.read(OUTPUT_COLUMNS, _ids(batch))
+        rows = []
+        for row, selected, fields in zip(
+            frame.iter_rows(named=True),
+            batch.column("selected").to_pylist(),
+            batch.column("fields").to_pylist(),
+        ):
+            rows.append(
+                {
+                    "messages": build_messages(row["problem"], row["generations"][selected], **self.kwargs),
+                    "uuid": row["uuid"],
+                    "source": row["source"],
+                    "problem_type": row["problem_type"],
+                    "question_type": row["question_type"],
+                    "answer": row["answer"],
+                    **self.labels,
+                    "num_tokens": (json.loads(fields) if fields else {}).get("num_tokens"),
+                    "generation_index": selected,
+                }
+            )
+        # token_length records the counts it took; the rows it kept on a byte bound alone (and every row,
+        # without that filter) are counted here, with its tokenizer or Qwen3's.
+        missing = [r for r in rows if r["num_tokens"] is None]
+        if missing:
+            if self._counter is None:
+                self._counter = load_counter(self.tokenizer)
+            for r, n in zip(missing, self._counter.count_batch([r["messages"] for r in missing])):
+                r["num_tokens"] = n
+        table = pa.Table.from_pylist(rows, schema=SPLIT_SCHEMA)
+        return table.append_column("_test", batch.column("test"))
+
+
+def merge_chain_stats(instances: list[Filter], table: pa.Table) -> None:
+    """Add a batch's per-filter counts into the driver's filter instances."""
     by_name = {f.name: f for f in instances}
-    for table in tables:
-        cell = table.column("_stats")[0].as_py() if table.num_rows else None
-        if not cell:
-            continue
-        for name, stats in json.loads(cell).items():
-            f = by_name[name]
-            f.stats.seen += stats["seen"]
-            f.stats.kept += stats["kept"]
-            f.stats.seconds += stats["seconds"]
-            f.stats.dropped.update(Counter(stats["dropped"]))
-            f.merge_counters(stats["counters"])
+    cell = table.column("_stats")[0].as_py() if table.num_rows else None
+    if not cell:
+        return
+    for name, stats in json.loads(cell).items():
+        f = by_name[name]
+        f.stats.seen += stats["seen"]
+        f.stats.kept += stats["kept"]
+        f.stats.seconds += stats["seconds"]
+        f.stats.dropped.update(Counter(stats["dropped"]))
+        f.merge_counters(stats["counters"])

@@ -10,17 +10,31 @@ F when some generation passes all filters up to F, and every generation of a dro
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from curate import schema
 from curate.table import SourceTable
 from filters import Drop, Keep, Trace, TraceFilter
 
+CHAIN_SCHEMA = pa.schema(
+    [
+        ("row_id", pa.int64()),
+        ("selected", pa.int64()),
+        ("depth", pa.int64()),
+        ("filter", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("info", pa.string()),
+        ("fields", pa.string()),
+    ]
+)
 LABELS = ("is_reasoning_complete", "finish_reasons", "correctness_math_verify", "correctness_llama")
 NO_GENERATIONS = "no_generations"
 
@@ -41,28 +55,36 @@ class ChainResult:
     frame: pl.DataFrame  # row_id, selected, depth, filter, reason, detail, info, fields
     filters: list[str]
 
-    def survivors(self) -> pl.DataFrame:
-        return self.frame.filter(pl.col("selected") >= 0)
 
-    def drops(self) -> pl.DataFrame:
-        return self.frame.filter(pl.col("selected") < 0)
+class ChainTally:
+    """The chain's funnel, added up batch by batch from result tables (row_id, selected, depth, reason), so
+    the driver never holds every row's result at once."""
 
-    def funnel(self) -> list[dict[str, int]]:
+    def __init__(self, filters: list[str]) -> None:
+        self.filters = filters
+        self.depths = np.zeros(len(filters) + 1, dtype=np.int64)  # rows whose deepest filter index is i
+        self.dropped: list[Counter[str]] = [Counter() for _ in range(len(filters) + 1)]
+
+    def add(self, batch: pa.RecordBatch | pa.Table) -> None:
+        depth = batch.column("depth").to_numpy()
+        self.depths += np.bincount(depth, minlength=self.depths.size)[: self.depths.size]
+        dropped = np.flatnonzero(batch.column("selected").to_numpy() < 0)
+        reasons = batch.column("reason").take(pa.array(dropped)).to_pylist()
+        for index, reason in zip(depth[dropped].tolist(), reasons):
+            self.dropped[index][reason] += 1
+
+    def funnel(self) -> list[dict[str, Any]]:
         """Rows in/out at each filter, with drops per reason."""
-        depth = self.frame["depth"].to_numpy()
-        out = []
-        for index, name in enumerate(self.filters):
-            dropped = self.frame.filter((pl.col("selected") < 0) & (pl.col("depth") == index))
-            reasons = dropped.group_by("reason").len().sort("reason")
-            out.append(
-                {
-                    "filter": name,
-                    "rows_in": int((depth >= index).sum()),
-                    "rows_out": int((depth > index).sum()),
-                    "dropped": dict(zip(reasons["reason"].to_list(), reasons["len"].to_list())),
-                }
-            )
-        return out
+        reached = np.cumsum(self.depths[::-1])[::-1]  # rows with depth >= i
+        return [
+            {
+                "filter": name,
+                "rows_in": int(reached[index]),
+                "rows_out": int(reached[index + 1]),
+                "dropped": dict(sorted(self.dropped[index].items())),
+            }
+            for index, name in enumerate(self.filters)
+        ]
 
 
 def order_candidates(traces: list[Trace], strategy: str, chosen: str | None = None) -> list[Trace]:
@@ -152,10 +174,6 @@ def _decide(filters: Sequence[TraceFilter], states: list[_RowState]) -> None:
         for s, trace in batch:
             s.selected, s.depth, s.fields = trace, len(filters), gathered[id(s)]
         pending = [s for s in pending if s.selected is None and s.next < len(s.candidates)]
-
-
-def empty_frame() -> pl.DataFrame:
-    return _to_frame([], 0)
 
 
 def _to_frame(states: list[_RowState], n_filters: int) -> pl.DataFrame:

@@ -1,76 +1,269 @@
-"""Writing the drawn rows: verl-ready train/test parquet, streamed from the source in one pass."""
+"""Writing a run's outputs, each in one streaming pass with bounded memory.
+
+- the splits: verl-ready train/test parquet, in source order. The rows are built where the data is (`WriteTask`
+  on the executor's workers: the chosen generation, its token count) and written here in order;
+- the rejections: every dropped row with the step that dropped it, merged in row order from the steps' spilled
+  or cached results;
+- the drops each filter's report is built from, streamed the same way (`DropLog`).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
 import numpy as np
-import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from curate.formatting import build_messages, format_kwargs
-from curate.outputs import SplitWriter
+from curate.executors import Executor
+from curate.formatting import format_kwargs
+from curate.outputs import PARQUET_OPTIONS, REJECTION_SCHEMA, ROW_GROUP, SPLIT_SCHEMA
 from curate.recipe import FormatSpec
 from curate.sampling import Split
-from curate.steps import progress
+from curate.steps import RunState, StepOutput, progress
 from curate.table import SourceTable
-from curate.tokenizer import TokenCounter, load_counter
+from curate.tasks import WRITE_SCHEMA, WriteTask
+from filters import Drop
+
+WRITE_BATCH = 1024  # rows per output task
+MERGE_WINDOW = 1 << 16  # source row ids per step of the row-ordered merge of drops
+DROP_SCHEMA = pa.schema(
+    [
+        ("row_id", pa.int64()),
+        ("filter", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("info", pa.string()),
+    ]
+)
+NOT_SAMPLED = "survived every filter but was not drawn by the seeded sample"
+
+
+class TableWriter:
+    """Parquet with fixed settings, in row groups of exactly `ROW_GROUP` rows (the last one smaller) whatever
+    sizes of tables it is given, so the bytes depend only on the rows."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.schema = schema
+        self._writer = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)
+        self._pending: list[pa.Table] = []
+        self._rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self._pending.append(table)
+        self._rows += table.num_rows
+        if self._rows >= ROW_GROUP:
+            merged = pa.concat_tables(self._pending)
+            start = 0
+            while self._rows - start >= ROW_GROUP:
+                self._group(merged.slice(start, ROW_GROUP))
+                start += ROW_GROUP
+            rest = merged.slice(start)
+            self._pending, self._rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def _group(self, rows: pa.Table) -> None:
+        # One contiguous chunk per column: the writer's page boundaries follow the chunks it is given.
+        self._writer.write_table(rows.combine_chunks(), row_group_size=ROW_GROUP)
+
+    def close(self) -> None:
+        if self._pending:
+            self._group(pa.concat_tables(self._pending))
+        self._writer.close()
+
+
+class _Cursor:
+    """Reads a stream of tables sorted by `row_id` up to a row id at a time."""
+
+    def __init__(self, tables: Iterator[pa.Table], schema: pa.Schema) -> None:
+        self.tables = tables
+        self.buffer = schema.empty_table()
+        self.done = False
+
+    def until(self, stop: int) -> pa.Table:
+        """The rows with row_id < stop not yet returned."""
+        while not self.done and (
+            self.buffer.num_rows == 0 or self.buffer.column("row_id")[-1].as_py() < stop
+        ):
+            table = next(self.tables, None)
+            if table is None:
+                self.done = True
+            elif table.num_rows:
+                self.buffer = pa.concat_tables([self.buffer, table])
+        cut = int(np.searchsorted(self.buffer.column("row_id").to_numpy(), stop))
+        head, self.buffer = self.buffer.slice(0, cut), self.buffer.slice(cut)
+        return head
+
+
+def merged(sources: list[Iterator[pa.Table]], num_rows: int, schema: pa.Schema) -> Iterator[pa.Table]:
+    """Streams sorted by row_id, with no row id in two of them, as one sorted stream, a window at a time."""
+    cursors = [_Cursor(source, schema) for source in sources]
+    for stop in range(MERGE_WINDOW, num_rows + MERGE_WINDOW, MERGE_WINDOW):
+        parts = [part for part in (cursor.until(stop) for cursor in cursors) if part.num_rows]
+        if parts:
+            yield pa.concat_tables(parts).sort_by("row_id")
 
 
 def write_splits(
     staging: Path,
     table: SourceTable,
-    survivors: pl.DataFrame,
+    state: RunState,
     split: Split,
     spec: FormatSpec,
-    counter: TokenCounter | None = None,
+    executor: Executor,
+    tokenizer: str,
 ) -> None:
     """Stream the drawn rows, in source order, into `train.parquet` and `test.parquet` (verl's format)."""
+    assert state.selected is not None
     chosen = np.union1d(split.train, split.test)
-    picked = survivors.filter(pl.col("row_id").is_in(chosen))
-    selected = dict(zip(picked["row_id"].to_list(), picked["selected"].to_list()))
-    fields = {
-        rid: json.loads(f) if f else {}
-        for rid, f in zip(picked["row_id"].to_list(), picked["fields"].to_list())
+    chain = next(output for output in state.outputs if output.chain)
+    kwargs = {
+        "layout": table.layout(),
+        "format_kwargs": format_kwargs(spec),
+        "labels": {"data_source": spec.data_source, "category": spec.category},
+        "tokenizer": tokenizer,
     }
-    # token_length records the counts it took; the rows it kept on a byte bound alone (and every row, without
-    # that filter) are counted here, with its tokenizer (`counter`) or Qwen3's.
-    if any("num_tokens" not in f for f in fields.values()):
-        counter = counter or load_counter("qwen3")
-    test_ids = set(split.test.tolist())
-    writers = {"train": SplitWriter(staging / "train.parquet"), "test": SplitWriter(staging / "test.parquet")}
-    columns = ["uuid", "problem", "answer", "source", "problem_type", "question_type", "generations"]
-    kwargs = format_kwargs(spec)
+    batches = _write_batches(table, chosen, split.test, state.selected, chain)
+    writers = {name: TableWriter(staging / f"{name}.parquet", SPLIT_SCHEMA) for name in ("train", "test")}
     with progress(chosen.size, "write") as bar:
-        for chunk in table.iter_rows(columns, chosen, batch_rows=1024):
-            rows = []
-            for row in chunk.iter_rows(named=True):
-                rid = row["row_id"]
-                index = selected[rid]
-                messages = build_messages(row["problem"], row["generations"][index], **kwargs)
-                rows.append(
-                    (
-                        rid,
-                        {
-                            "messages": messages,
-                            "uuid": row["uuid"],
-                            "source": row["source"],
-                            "problem_type": row["problem_type"],
-                            "question_type": row["question_type"],
-                            "answer": row["answer"],
-                            "data_source": spec.data_source,
-                            "category": spec.category,
-                            "num_tokens": fields[rid].get("num_tokens"),
-                            "generation_index": index,
-                        },
-                    )
-                )
-            if counter is not None:
-                missing = [r for _, r in rows if r["num_tokens"] is None]
-                for r, n in zip(missing, counter.count_batch([r["messages"] for r in missing])):
-                    r["num_tokens"] = n
-            for rid, r in rows:
-                writers["test" if rid in test_ids else "train"].write(r)
-            bar.update(chunk.height)
+        for result in executor.map(WriteTask, kwargs, batches, f"{state.key}-write"):
+            test = result.column("_test")
+            rows = result.drop(["_test"])
+            writers["test"].write(rows.filter(test))
+            writers["train"].write(rows.filter(pc.invert(test)))
+            bar.update(result.num_rows)
     for writer in writers.values():
         writer.close()
+
+
+def _write_batches(
+    table: SourceTable, chosen: np.ndarray, test: np.ndarray, selected: np.ndarray, chain: StepOutput
+) -> Iterator[pa.Table]:
+    """What each output task gets: the rows, their chosen generation, the chain's fields, their split."""
+    fields = _Cursor(
+        (pa.Table.from_batches([b]) for b in chain.rows.batches(["row_id", "fields"])),
+        pa.schema([("row_id", pa.int64()), ("fields", pa.string())]),
+    )
+    for ids in table.batches(chosen, WRITE_BATCH):
+        known = fields.until(int(ids[-1]) + 1)
+        positions = np.searchsorted(known.column("row_id").to_numpy(), ids)
+        yield pa.table(
+            {
+                "row_id": ids,
+                "selected": selected[ids].astype(np.int64),
+                "fields": known.column("fields").take(pa.array(positions)),
+                "test": np.isin(ids, test),
+            },
+            schema=WRITE_SCHEMA,
+        )
+
+
+class Drops:
+    """Every row a run did not write, with the step that dropped it, streamed in row order from the steps'
+    results: row and global filters' drops, the chain's dropped rows, and the rows the draw left out."""
+
+    def __init__(self, table: SourceTable, state: RunState, split: Split) -> None:
+        assert state.selected is not None
+        self.table = table
+        self.outputs = state.outputs
+        self.pool = np.flatnonzero(state.selected >= 0)
+        self.chosen = np.union1d(split.train, split.test)
+
+    def _of_output(self, output: StepOutput, name: str | None) -> Iterator[pa.Table]:
+        if output.chain:
+            for batch in output.rows.batches(["row_id", "selected", "filter", "reason", "detail", "info"]):
+                keep = pc.less(batch.column("selected"), 0)
+                if name is not None:
+                    keep = pc.and_(keep, pc.equal(batch.column("filter"), name))
+                yield pa.Table.from_batches([batch]).filter(keep).drop(["selected"]).select(DROP_SCHEMA.names)
+            return
+        for batch in output.rows.batches(["row_id", "reason", "detail", "info"]):
+            table = pa.Table.from_batches([batch])
+            labels = pa.array([output.name] * table.num_rows, pa.string())
+            yield table.add_column(1, "filter", labels)
+
+    def _not_sampled(self) -> Iterator[pa.Table]:
+        left = np.setdiff1d(self.pool, self.chosen)
+        for lo in range(0, left.size, MERGE_WINDOW):
+            ids = left[lo : lo + MERGE_WINDOW]
+            yield pa.table(
+                {
+                    "row_id": ids,
+                    "filter": pa.array(["sample"] * ids.size, pa.string()),
+                    "reason": pa.array(["not_sampled"] * ids.size, pa.string()),
+                    "detail": pa.array([NOT_SAMPLED] * ids.size, pa.string()),
+                    "info": pa.nulls(ids.size, pa.string()),
+                },
+                schema=DROP_SCHEMA,
+            )
+
+    def all(self) -> Iterator[pa.Table]:
+        """uuid, row_id, filter, reason, detail, info of every dropped row, in row order."""
+        sources = [self._of_output(output, None) for output in self.outputs] + [self._not_sampled()]
+        for table in merged(sources, self.table.num_rows, DROP_SCHEMA):
+            yield with_uuids(self.table, table)
+
+    def of(self, name: str) -> DropLog:
+        """The drops of the steps named `name`, as the (uuid, Drop) pairs a filter's report is built from."""
+
+        def tables() -> Iterator[pa.Table]:
+            sources = [
+                self._of_output(output, name)
+                for output in self.outputs
+                if output.chain or output.name == name
+            ]
+            return merged(sources, self.table.num_rows, DROP_SCHEMA)
+
+        return DropLog(self.table, tables)
+
+
+def with_uuids(source: SourceTable, table: pa.Table) -> pa.Table:
+    """`table` (sorted by row_id) with each row's uuid first, read from the source's small `uuid` column."""
+    uuids = source.read(["uuid"], table.column("row_id").to_numpy())
+    return table.add_column(0, "uuid", uuids["uuid"].to_arrow())
+
+
+class DropLog(Sequence[tuple[str, Drop]]):
+    """A filter's drops read from disk each time they are iterated, so a report over a million drops never
+    holds them all unless it keeps them itself."""
+
+    def __init__(self, source: SourceTable, tables: Callable[[], Iterator[pa.Table]]) -> None:
+        self._source = source
+        self._tables = tables
+        self._length: int | None = None
+        self._items: list[tuple[str, Drop]] | None = None
+
+    def __iter__(self) -> Iterator[tuple[str, Drop]]:
+        for table in self._tables():
+            table = with_uuids(self._source, table)
+            columns = [table.column(c).to_pylist() for c in ("uuid", "reason", "detail", "info")]
+            for uuid, reason, detail, info in zip(*columns):
+                yield uuid, Drop(reason, detail or "", json.loads(info) if info else None)
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = sum(table.num_rows for table in self._tables())
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, Drop]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, Drop]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[str, Drop] | Sequence[tuple[str, Drop]]:
+        if self._items is None:
+            self._items = list(self)
+        return self._items[index]
+
+
+def write_rejections(path: Path, tables: Iterator[pa.Table]) -> None:
+    writer = TableWriter(path, REJECTION_SCHEMA)
+    for table in tables:
+        writer.write(table.select(REJECTION_SCHEMA.names).cast(REJECTION_SCHEMA))
+    writer.close()

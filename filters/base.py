@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -236,6 +237,16 @@ class TraceFilter(Filter):
 
 
 class GlobalFilter(Filter):
+    """Decides from all surviving rows at once. The engine computes `signatures` chunk by chunk on its workers.
+
+    A filter that only implements `signatures` and `decide` gets every surviving row's signature and columns
+    in one process. A *clustering* filter (deduplication) also implements `bucket_keys`, `linked` and
+    `decide_clusters`, and is then decided at any scale: no process holds every row (see `curate.clusters`).
+    Its contract: `decide(rows, signatures)` keeps every row outside a cluster and equals `decide_clusters` on
+    the members of the clusters, where clusters are the connected components (of two rows or more) of the
+    pairs of rows that share a value in some column of `bucket_keys` and are `linked`.
+    """
+
     level = "global"
 
     def signatures(self, rows: pl.DataFrame) -> pa.Array:
@@ -250,3 +261,23 @@ class GlobalFilter(Filter):
     def filter_all(self, rows: pl.DataFrame) -> list[Verdict]:
         """`rows` holds `row_id` and the requested columns of every surviving row, in source order."""
         return self.decide(rows, self.signatures(rows))
+
+    @property
+    def clusters(self) -> bool:
+        """Whether this filter implements the clustering methods below."""
+        return type(self).bucket_keys is not GlobalFilter.bucket_keys
+
+    def bucket_keys(self, signatures: pa.Array) -> np.ndarray:
+        """Candidate keys, a (rows, k) uint64 array from each row's signature alone (LSH band hashes, a hash
+        prefix): rows sharing a value in the same column are compared with `linked`."""
+        raise NotImplementedError
+
+    def linked(self, left: pa.Array, right: pa.Array) -> np.ndarray:
+        """For candidate pairs (left[i], right[i]), whether the two rows belong to one cluster (bool array).
+        Rows with equal signatures must be linked."""
+        raise NotImplementedError
+
+    def decide_clusters(self, rows: pl.DataFrame, labels: np.ndarray, signatures: pa.Array) -> list[Verdict]:
+        """Verdicts for the members of every cluster: `rows` (source order) holds `row_id`, `uuid` and the
+        requested columns, `labels[i]` is the smallest row id of row i's cluster, `signatures` align to rows."""
+        raise NotImplementedError

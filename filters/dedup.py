@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -160,6 +161,15 @@ class ExactDedup(_Dedup):
         labels = np.array([first.setdefault(key, i) for i, key in enumerate(keys)], dtype=np.int64)
         return self._verdicts(rows, labels, lambda a, b: 1.0)
 
+    def bucket_keys(self, signatures: pa.Array) -> np.ndarray:
+        return _key_bytes(signatures)[:, :8].copy().view(np.uint64)
+
+    def linked(self, left: pa.Array, right: pa.Array) -> np.ndarray:
+        return (_key_bytes(left) == _key_bytes(right)).all(axis=1)
+
+    def decide_clusters(self, rows: pl.DataFrame, labels: np.ndarray, signatures: pa.Array) -> list[Verdict]:
+        return self._verdicts(rows, labels, lambda a, b: 1.0)
+
 
 class MinHashDedupParams(DedupParams):
     threshold: float = Field(0.8, gt=0.0, le=1.0, description="estimated Jaccard similarity to merge at")
@@ -188,6 +198,59 @@ class MinHashDedup(_Dedup):
 
     def fingerprint_extra(self) -> str:
         return digest(super().fingerprint_extra(), _SEED, LSH_WEIGHTS)
+
+    def _matrix(self, signatures: pa.Array) -> np.ndarray:
+        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
+        return flat.reshape(len(signatures), params.num_perm)
+
+    def bucket_keys(self, signatures: pa.Array) -> np.ndarray:
+        """A 64-bit hash of each LSH band, with datasketch's bands for `threshold` and `LSH_WEIGHTS`."""
+        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        sigs = self._matrix(signatures).astype(np.uint64)
+        bands, rows = lsh_bands(params.threshold, params.num_perm)
+        keys = np.empty((sigs.shape[0], bands), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for band in range(bands):
+                h = np.full(sigs.shape[0], band + 1, dtype=np.uint64)
+                for column in range(band * rows, (band + 1) * rows):
+                    h = (h ^ sigs[:, column]) * np.uint64(0x100000001B3)
+                keys[:, band] = (h ^ (h >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
+        return keys
+
+    def linked(self, left: pa.Array, right: pa.Array) -> np.ndarray:
+        """Datasketch's candidates (one band equal) whose estimated Jaccard similarity reaches `threshold`."""
+        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        equal = self._matrix(left) == self._matrix(right)
+        share = np.count_nonzero(equal, axis=1) / params.num_perm  # minhash.estimated_jaccard, without floats
+        similar = np.flatnonzero(share >= params.threshold)
+        bands, rows = lsh_bands(params.threshold, params.num_perm)
+        shared = equal[similar, : bands * rows].reshape(similar.size, bands, rows).all(axis=2).any(axis=1)
+        linked = np.zeros(len(equal), dtype=bool)
+        linked[similar[shared]] = True
+        return linked
+
+    def decide_clusters(self, rows: pl.DataFrame, labels: np.ndarray, signatures: pa.Array) -> list[Verdict]:
+        sigs = self._matrix(signatures)
+        return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
+
+
+@lru_cache(maxsize=16)
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Datasketch's (bands, rows per band) for `threshold` and `LSH_WEIGHTS`: the LSH `near_duplicate_labels`
+    builds, so the engine's bucket keys find the same candidates."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
+    return lsh.b, lsh.r
+
+
+def _key_bytes(signatures: pa.Array) -> np.ndarray:
+    """The 16-byte keys of `ExactDedup.signatures` as an (n, 16) uint8 array."""
+    if len(signatures) == 0:
+        return np.empty((0, 16), dtype=np.uint8)
+    data = np.frombuffer(signatures.buffers()[1], dtype=np.uint8)
+    return data[signatures.offset * 16 : (signatures.offset + len(signatures)) * 16].reshape(-1, 16)
 
 
 def _bucket_pairs(lsh: Any) -> np.ndarray:

@@ -23,6 +23,7 @@ def filter_alone(recipe_path: Path, index: int, source: Path, workers: int) -> d
     from curate.executors import make_executor
     from curate.recipe import SourceSpec, load_recipe
     from curate.source import resolve_source
+    from curate.spill import spill_folder
     from curate.steps import run_filter_step
     from curate.table import SourceTable
     from curate.tasks import FilterSpec
@@ -38,13 +39,14 @@ def filter_alone(recipe_path: Path, index: int, source: Path, workers: int) -> d
     context = filter_context(recipe, executor.workers)
     filter_spec = FilterSpec(step.name, step.params_dict(), context)
     instance = step.cls(step.params, context)
-    state = initial_state(table, resolved)
     try:
-        if isinstance(instance, TraceFilter):
-            trace_chain(recipe, [(step, instance, filter_spec)], table, state, executor, use_cache=False)
-        else:
-            instance.setup()
-            run_filter_step(step, instance, filter_spec, table, state, executor, use_cache=False)
+        with spill_folder() as folder:
+            state = initial_state(table, resolved, folder)
+            if isinstance(instance, TraceFilter):
+                trace_chain(recipe, [(step, instance, filter_spec)], table, state, executor, use_cache=False)
+            else:
+                instance.setup()
+                run_filter_step(step, instance, filter_spec, table, state, executor, use_cache=False)
     finally:
         executor.close()
         instance.close()

@@ -8,7 +8,11 @@ seconds with psutil, and three peaks are kept:
   imported modules in every worker) count once per process, so this is an upper bound of what the tree holds;
 - `peak_pss_tree_mb`: the largest sum of PSS (shared pages split between their sharers, from
   `/proc/PID/smaps_rollup`), what the tree really holds; None where the kernel does not say;
-- `peak_rss_single_mb`: the largest RSS of any one process.
+- `peak_rss_single_mb`: the largest RSS of any one process;
+- `peak_rss_root_mb`: the largest RSS of the command's own process (for `curate run`: the driver).
+
+Every full sample also records the tree's CPU seconds so far against the wall clock (`cpu_timeline`), so a
+run's own phase timestamps can be matched with the CPU the whole tree spent in each phase.
 
 A peak shorter than the interval can be missed; CPU seconds are each process's user + system time as last
 seen, so a process that exits between two samples loses at most one interval.
@@ -38,12 +42,14 @@ class Measured:
     peak_rss_tree_mb: float
     peak_pss_tree_mb: float | None
     peak_rss_single_mb: float
+    peak_rss_root_mb: float
     peak_processes: int
     samples: int
     monitor_cpu_s: float  # what the sampling itself cost this process
     timeline: list[
         tuple[float, float, float]
     ]  # (seconds, tree RSS MB, command's own RSS MB), per full sample
+    cpu_timeline: list[tuple[float, float]]  # (time.time(), tree CPU seconds so far), per full sample
     stdout: str
     stderr: str
 
@@ -59,6 +65,7 @@ class Measured:
             "peak_rss_tree_mb": round(self.peak_rss_tree_mb, 1),
             "peak_pss_tree_mb": None if self.peak_pss_tree_mb is None else round(self.peak_pss_tree_mb, 1),
             "peak_rss_single_mb": round(self.peak_rss_single_mb, 1),
+            "peak_rss_root_mb": round(self.peak_rss_root_mb, 1),
             "peak_processes": self.peak_processes,
             "samples": self.samples,
             "monitor_cpu_s": round(self.monitor_cpu_s, 2),
@@ -89,10 +96,11 @@ class _Tree:
         self.procs: list[psutil.Process] = []
         self.full_every = full_every
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> user + system seconds
-        self.rss_tree = self.rss_single = 0
+        self.rss_tree = self.rss_single = self.rss_root = 0
         self.pss_tree: int | None = 0 if Path(f"/proc/{pid}/smaps_rollup").exists() else None
         self.processes = self.samples = 0
         self.timeline: list[tuple[float, float, float]] = []  # (seconds, tree RSS MB, root RSS MB)
+        self.cpu_timeline: list[tuple[float, float]] = []  # (time.time(), tree CPU seconds so far)
 
     def sample(self, elapsed: float) -> None:
         full = self.samples % self.full_every == 0
@@ -119,12 +127,14 @@ class _Tree:
                 value = _pss_bytes(proc.pid)
                 pss += value if value is not None else memory
         self.rss_tree = max(self.rss_tree, rss)
+        self.rss_root = max(self.rss_root, root_rss)
         if full and self.pss_tree is not None:
             self.pss_tree = max(self.pss_tree, pss)
         self.processes = max(self.processes, alive)
         self.samples += 1
         if full:
             self.timeline.append((round(elapsed, 1), round(rss / MB, 1), round(root_rss / MB, 1)))
+            self.cpu_timeline.append((time.time(), sum(self.cpu.values())))
 
 
 def run_monitored(
@@ -175,10 +185,12 @@ def run_monitored(
         peak_rss_tree_mb=tree.rss_tree / MB,
         peak_pss_tree_mb=None if tree.pss_tree is None else tree.pss_tree / MB,
         peak_rss_single_mb=tree.rss_single / MB,
+        peak_rss_root_mb=tree.rss_root / MB,
         peak_processes=tree.processes,
         samples=tree.samples,
         monitor_cpu_s=own,
         timeline=tree.timeline,
+        cpu_timeline=tree.cpu_timeline,
         stdout=stdout,
         stderr=stderr,
     )

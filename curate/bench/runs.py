@@ -4,6 +4,8 @@ can be measured: the full recipe end to end (`curate run`), and each filter of i
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import json
 import sys
 import tempfile
@@ -40,9 +42,38 @@ def _per_second(amount: float, seconds: float) -> float:
     return amount / seconds if seconds > 0 else 0.0
 
 
-def curate_run(recipe: Path, corpus: Corpus, *, workers: int, scratch: Path) -> dict[str, Any]:
-    """`curate run RECIPE --source CORPUS --no-cache` in a fresh process and cache; wall time, CPU time and
-    peak memory of its process tree, and the run's own stats.json (funnel with seconds per step)."""
+def _phases(stats: dict[str, Any], measured: Measured) -> list[dict[str, Any]]:
+    """The run's phases (stats.json) with the CPU seconds the whole process tree spent in each, read off the
+    monitor's CPU timeline at the phase's start and end."""
+    points = measured.cpu_timeline
+    times = [t for t, _ in points]
+
+    def cpu_at(moment: float) -> float:
+        index = bisect.bisect_left(times, moment)
+        if index == 0:
+            return points[0][1] if points else 0.0
+        if index == len(points):
+            return points[-1][1]
+        (t0, c0), (t1, c1) = points[index - 1], points[index]
+        return c0 + (c1 - c0) * (moment - t0) / (t1 - t0) if t1 > t0 else c1
+
+    return [
+        {
+            "phase": p["phase"],
+            "wall_s": p["wall_s"],
+            "driver_cpu_s": p["driver_cpu_s"],
+            "tree_cpu_s": round(cpu_at(p["started"] + p["wall_s"]) - cpu_at(p["started"]), 3),
+        }
+        for p in stats.get("phases", [])
+    ]
+
+
+def curate_run(
+    recipe: Path, corpus: Corpus, *, workers: int, scratch: Path, executor: str = "local"
+) -> dict[str, Any]:
+    """`curate run RECIPE --source CORPUS --no-cache` in a fresh process and cache (`--executor ray`: a local
+    Ray instance started by the run); wall time, CPU time and peak memory of its process tree, and the run's
+    own stats.json (funnel with seconds per step, phases with the driver's and the tree's CPU)."""
     out = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
     cache = fresh_cache(scratch)
     command = [
@@ -60,12 +91,18 @@ def curate_run(recipe: Path, corpus: Corpus, *, workers: int, scratch: Path) -> 
         str(workers),
         "--no-cache",
         "--allow-smaller",
+        *(["--executor", executor] if executor != "local" else []),
     ]
     measured = run_monitored(command, env=child_env(CURATE_CACHE=str(cache), CURATE_PROGRESS="0"))
     _check(measured, f"curate run on {corpus.rows} rows")
     stats = json.loads((out / "out" / "stats.json").read_text())
+    hashes = {
+        name: hashlib.sha256((out / "out" / name).read_bytes()).hexdigest()
+        for name in ("train.parquet", "test.parquet", "rejections.parquet")
+    }
     return {
         "command": " ".join(["curate", *command[4:]]),
+        "executor": executor,
         "rows": corpus.rows,
         "text_mb": round(corpus.total_text_bytes / 1e6, 1),
         **measured.summary(),
@@ -74,7 +111,9 @@ def curate_run(recipe: Path, corpus: Corpus, *, workers: int, scratch: Path) -> 
         "seconds_per_1k_rows": round(1000 * measured.wall_s / corpus.rows, 4),
         "engine_seconds": stats.get("seconds_total"),
         "memory_timeline": _thin(measured.timeline, 240),
+        "phases": _phases(stats, measured),
         "rows_out": stats["rows"],
+        "outputs_sha256": hashes,
         "funnel": [
             {
                 "filter": step["filter"],

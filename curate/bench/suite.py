@@ -15,7 +15,8 @@ import curate
 from curate.bench import components, machine
 from curate.bench.baseline import run_baseline
 from curate.bench.corpus import Corpus, ensure_corpus, head
-from curate.bench.report import render, scaling_fit, targets
+from curate.bench.projection import project
+from curate.bench.report import memory_fit, render, scaling_fit, targets
 from curate.bench.runs import CHAIN_COLUMNS, curate_run, filter_alone
 from curate.cache import atomic_write_text
 from curate.errors import CurateError
@@ -26,11 +27,18 @@ log = logging.getLogger("curate")
 
 # Rows of the corpus the token-counting and verification comparisons use (a few tens of MB of text).
 KERNEL_ROWS = 2_000
+# Rows whose problems the MinHash comparison holds in this process as Python shingle lists (and clusters with
+# datasketch's in-memory LSH, twice): OpenR1-Math-220k's size.
+MINHASH_ROWS = 225_000
 
 
 def default_recipe() -> Path:
     """The 45K recipe of the source checkout curate runs from."""
     return Path(curate.__file__).resolve().parents[1] / "recipes" / "openr1-math-45k.yaml"
+
+
+# The parts of a benchmark besides the end-to-end run; `ray` runs when `ray_rows` is given.
+SECTIONS = ("scaling", "filters", "baseline", "kernels", "ray")
 
 
 @dataclass
@@ -42,10 +50,16 @@ class BenchConfig:
     workers: int = field(default_factory=machine.usable_cores)
     seed: int = 0
     recipe: Path = field(default_factory=default_recipe)
+    ray_rows: int | None = None  # also time `--executor ray` on this many rows, beside the local executor
+    only: list[str] = field(default_factory=list)  # sections to run (empty: all but ray, ray with ray_rows)
 
     def scaling_sizes(self) -> list[int]:
         sizes = self.scaling or [self.rows // 9, 4 * self.rows // 9, self.rows]
         return sorted({max(10, n) for n in sizes})
+
+    def sections(self) -> set[str]:
+        chosen = set(self.only) if self.only else set(SECTIONS) - {"ray"}
+        return chosen | ({"ray"} if self.ray_rows and not self.only else set())
 
 
 # What the benchmark needs beyond curate's own dependencies (rensa is optional: its comparison is skipped).
@@ -73,10 +87,17 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         )
     if config.baseline_rows > config.rows:
         raise CurateError(f"--baseline-rows {config.baseline_rows} is more than --rows {config.rows}")
+    sections = config.sections()
+    if "ray" in sections:
+        if not config.ray_rows:
+            raise CurateError("the ray section needs --ray-rows (e.g. --ray-rows 225000)")
+        if importlib.util.find_spec("ray") is None:
+            raise CurateError("--ray-rows needs ray", hint="pip install 'curate[ray]'")
     recipe = load_recipe(config.recipe)
     started = time.perf_counter()
     report: dict[str, Any] = {
         "config": {**asdict(config), "out": str(config.out), "recipe": str(config.recipe)},
+        "sections": sorted(sections),
         "machine": machine.describe(),
         "load_average_before": machine.load_average(),
     }
@@ -93,25 +114,57 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
 
         log.info("bench: the full recipe end to end on %d rows", corpus.rows)
         section("end_to_end", curate_run(config.recipe, corpus, workers=config.workers, scratch=scratch))
-        section("scaling", _scaling(config, corpus, report["end_to_end"], scratch))
-        section("filters_alone", _filters_alone(config, recipe, corpus, scratch))
-        subset = _head(corpus, config.baseline_rows, scratch)
-        section("baseline", _baseline(config, recipe, subset, report["end_to_end"], scratch))
-        sample = _head(corpus, min(config.rows, KERNEL_ROWS), scratch)
-        log.info("bench: MinHash signatures, curate vs rensa and datasketch")
-        section("minhash", components.minhash(corpus, datasketch_rows=min(config.rows, KERNEL_ROWS)))
-        log.info("bench: token counting, curate vs tiktoken, on %d rows", sample.rows)
-        section("tokens", components.tokens(sample, format_kwargs=format_kwargs(recipe.model.format)))
-        log.info("bench: answer verification, curate's pool vs math-verify in one process")
-        section("verification", components.verification(sample, workers=config.workers, scratch=scratch))
+        if "scaling" in sections:
+            section("scaling", _scaling(config, corpus, report["end_to_end"], scratch))
+        if "ray" in sections:
+            section("ray", _ray(config, scratch))
+        if "filters" in sections:
+            section("filters_alone", _filters_alone(config, recipe, corpus, scratch))
+        if "baseline" in sections:
+            subset = _head(corpus, config.baseline_rows, scratch)
+            section("baseline", _baseline(config, recipe, subset, report["end_to_end"], scratch))
+        if "kernels" in sections:
+            sample = _head(corpus, min(config.rows, KERNEL_ROWS), scratch)
+            problems = _head(corpus, min(config.rows, MINHASH_ROWS), scratch)
+            log.info("bench: MinHash signatures, curate vs rensa and datasketch, on %d rows", problems.rows)
+            section("minhash", components.minhash(problems, datasketch_rows=min(config.rows, KERNEL_ROWS)))
+            log.info("bench: token counting, curate vs tiktoken, on %d rows", sample.rows)
+            section("tokens", components.tokens(sample, format_kwargs=format_kwargs(recipe.model.format)))
+            log.info("bench: answer verification, curate's pool vs math-verify in one process")
+            section("verification", components.verification(sample, workers=config.workers, scratch=scratch))
     report["load_average_after"] = machine.load_average()
     report["bench_seconds"] = round(time.perf_counter() - started, 1)
-    report["scaling_fit"] = scaling_fit(report["scaling"])
+    if "scaling" in report:
+        report["scaling_fit"] = scaling_fit(report["scaling"])
+        report["memory_fit"] = memory_fit(report["scaling"])
+    report["projection"] = project(report)
     report["targets"] = targets(report)
     report["complete"] = True
     _write_json(config.out, report)
     atomic_write_text(config.out / "bench.md", render(report))
     return report
+
+
+def _ray(config: BenchConfig, scratch: Path) -> dict[str, Any]:
+    """The local executor and Ray (a local Ray instance the run starts) on the same corpus, in the order local,
+    Ray, Ray, local, so drift in the machine's load or a cold page cache weighs on both alike."""
+    assert config.ray_rows is not None
+    corpus = ensure_corpus(config.ray_rows, config.seed, config.workers)
+    runs: dict[str, list[dict[str, Any]]] = {"local": [], "ray": []}
+    for executor in ("local", "ray", "ray", "local"):
+        log.info("bench: %s executor on %d rows", executor, corpus.rows)
+        runs[executor].append(
+            curate_run(config.recipe, corpus, workers=config.workers, scratch=scratch, executor=executor)
+        )
+    mean = {name: sum(r["wall_s"] for r in done) / len(done) for name, done in runs.items()}
+    hashes = [r["outputs_sha256"] for done in runs.values() for r in done]
+    return {
+        "rows": corpus.rows,
+        "runs": runs,
+        "mean_wall_s": {name: round(value, 3) for name, value in mean.items()},
+        "ray_over_local": round(mean["ray"] / mean["local"], 3),
+        "same_output": all(h == hashes[0] for h in hashes),
+    }
 
 
 def _scaling(
@@ -139,7 +192,11 @@ def _scaling(
                     "rows_per_s",
                     "text_mb_per_s",
                     "peak_rss_tree_mb",
+                    "peak_pss_tree_mb",
+                    "peak_rss_root_mb",
                     "cpu_s",
+                    "text_mb",
+                    "phases",
                 )
             }
         )

@@ -29,12 +29,25 @@ def _sizes(text: str | None) -> list[int]:
     return sizes
 
 
+def _sections(text: str | None) -> list[str]:
+    from curate.bench.suite import SECTIONS
+
+    if not text:
+        return []
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        raise CurateError(f"--only {text}: unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}")
+    return names
+
+
 def bench(
     rows: int = typer.Option(
         225_000,
         "--rows",
         "-n",
-        help=f"Rows of the generated OpenR1-shaped corpus (10 to {MAX_SAMPLE_ROWS:,}).",
+        help=f"Rows of the generated OpenR1-shaped corpus (10 to {MAX_SAMPLE_ROWS:,}; large corpora are "
+        "generated once and streamed to disk).",
     ),
     out: Path = typer.Option(Path("bench"), "--out", "-o", help="Folder for bench.md and bench.json."),
     baseline_rows: int = typer.Option(
@@ -59,11 +72,24 @@ def bench(
         "--force",
         help="Write into a folder curate did not create, or over files there it did not write.",
     ),
+    ray_rows: int | None = typer.Option(
+        None,
+        "--ray-rows",
+        min=10,
+        help="Also run the recipe with --executor ray on this many rows, back to back with the local executor.",
+    ),
+    only: str | None = typer.Option(
+        None,
+        "--only",
+        help="Run only these parts besides the end-to-end run, e.g. scaling,ray "
+        "(scaling, filters, baseline, kernels, ray; default: all but ray, and ray with --ray-rows).",
+    ),
 ) -> None:
     """Benchmark the 45K recipe on a generated corpus: end to end (wall, rows/s, MB/s, peak RSS of the whole
-    process tree), each filter alone, against a straightforward datasets/datasketch/math-verify/HF-tokenizer
-    baseline on the same rows, MinHash vs rensa, token counting vs tiktoken, verification vs math-verify, and
-    how the cost scales with rows. Writes OUT/bench.md and OUT/bench.json."""
+    process tree, where the time went), each filter alone, against a straightforward
+    datasets/datasketch/math-verify/HF-tokenizer baseline on the same rows, MinHash vs rensa, token counting
+    vs tiktoken, verification vs math-verify, how time and memory scale with rows, Ray against the local
+    executor, and a projection to a 3.2M-row source on 64-core nodes. Writes OUT/bench.md and OUT/bench.json."""
     from curate.bench.machine import usable_cores
     from curate.bench.suite import BenchConfig, run_bench
     from curate.ownership import claim
@@ -77,6 +103,8 @@ def bench(
         scaling=_sizes(scaling),
         workers=workers or usable_cores(),
         seed=seed,
+        ray_rows=ray_rows,
+        only=_sections(only),
     )
     names = ["bench.md", "bench.json"]
     with claim(out, command="bench", force=force, writes=names) as folder:

@@ -18,9 +18,9 @@ from curate.cache import (
     digest,
     file_hash,
     is_sealed,
-    load_frame,
+    load_entry,
     seal,
-    store_frame,
+    store_entry,
     sweep_temps,
     temp_path_for,
 )
@@ -85,26 +85,35 @@ def test_small_files_are_always_hashed_whole(tmp_path: Path) -> None:
     assert not (cache_root() / "filehash").exists() or not list((cache_root() / "filehash").iterdir())
 
 
+def _store(key: str, frame: pl.DataFrame, meta: dict) -> None:
+    store_entry("steps-test", key, frame.write_parquet, meta)
+
+
+def _load(key: str) -> tuple[pl.DataFrame, dict] | None:
+    hit = load_entry("steps-test", key)
+    return (pl.read_parquet(hit[0]), hit[1]) if hit is not None else None
+
+
 def test_step_entries_answer_only_for_their_own_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     a = pl.DataFrame({"row_id": [1, 2], "reason": ["x", "y"]})
     b = pl.DataFrame({"row_id": [3], "reason": ["z"]})
-    store_frame("steps-test", "key-a", a, {"n": 2})
-    store_frame("steps-test", "key-b", b, {"n": 1})
-    frame, meta = load_frame("steps-test", "key-a")
+    _store("key-a", a, {"n": 2})
+    _store("key-b", b, {"n": 1})
+    frame, meta = _load("key-a")
     assert frame.equals(a) and meta == {"n": 2}
     folder = cache_root() / "steps-test"
     for suffix in (".parquet", ".json"):
         (folder / f"key-a{suffix}").write_bytes((folder / f"key-b{suffix}").read_bytes())
-    assert load_frame("steps-test", "key-a") is None
+    assert _load("key-a") is None
     assert "another step" in caplog.text
     assert not (folder / "key-a.parquet").exists()  # dropped, to be recomputed
     with caching(False):
-        assert load_frame("steps-test", "key-b") is None
+        assert _load("key-b") is None
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "record"])
 def test_damaged_step_entries_are_dropped(tmp_path: Path, damage: str) -> None:
-    store_frame("steps-test", "k", pl.DataFrame({"row_id": list(range(100))}), {})
+    _store("k", pl.DataFrame({"row_id": list(range(100))}), {})
     folder = cache_root() / "steps-test"
     data = (folder / "k.parquet").read_bytes()
     if damage == "truncate":
@@ -113,7 +122,18 @@ def test_damaged_step_entries_are_dropped(tmp_path: Path, damage: str) -> None:
         (folder / "k.parquet").write_bytes(data[:50] + bytes([data[50] ^ 1]) + data[51:])
     else:
         (folder / "k.json").write_text("{")
-    assert load_frame("steps-test", "k") is None
+    assert _load("k") is None
+
+
+def test_a_failed_writer_leaves_no_entry(tmp_path: Path) -> None:
+    def write(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise RuntimeError("writer died")
+
+    with pytest.raises(RuntimeError):
+        store_entry("steps-test", "dead", write, {})
+    folder = cache_root() / "steps-test"
+    assert _load("dead") is None and not list(folder.glob("*dead*")) and not list(folder.glob(".*tmp"))
 
 
 def test_a_sealed_file_is_checked_on_reuse(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
