@@ -20,6 +20,8 @@ from curate import sampling
 from curate.cache import cache_root, caching, caching_enabled, digest
 from curate.card import write_card
 from curate.executors import Executor, make_executor
+from curate.filters import Filter, FilterContext, TraceFilter
+from curate.filters.length import TokenLength
 from curate.formatting import format_kwargs
 from curate.outputs import SPLIT_SCHEMA, versions, write_json
 from curate.ownership import OutputFolder, claim, protected_paths, run_files
@@ -30,8 +32,6 @@ from curate.steps import RunState, run_filter_step, run_trace_chain
 from curate.table import SourceTable, hub_locator
 from curate.tasks import FilterSpec
 from curate.writer import Drops, write_rejections, write_splits
-from filters import Filter, FilterContext, TraceFilter
-from filters.length import TokenLength
 
 log = logging.getLogger("curate")
 

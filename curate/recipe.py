@@ -10,11 +10,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-import filters as registry
+import curate.filters as registry
 from curate.errors import CurateError
+from curate.filters.base import FilterContext, no_bool_for_number
 from curate.limits import MAX_SAMPLE_ROWS
 from curate.yamlpos import Located, load_yaml, merge
-from filters.base import FilterContext, no_bool_for_number
 
 # `{name}` in a user template, unless it is a LaTeX argument (`\text{name}`, `\frac{a}{b}`, `x^{n}`).
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z}^_])\{([A-Za-z_][A-Za-z0-9_]*)\}")

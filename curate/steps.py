@@ -24,11 +24,12 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-import filters.base
+import curate.filters.base
 from curate import traces
 from curate.cache import digest, load_entry, source_code_hash, store_entry
 from curate.clusters import Components
 from curate.executors import Executor, Signatures
+from curate.filters import Filter, GlobalFilter, RowFilter
 from curate.recipe import FilterStep
 from curate.spill import ParquetRows, Spill, write_parquet
 from curate.table import SourceTable
@@ -42,7 +43,6 @@ from curate.tasks import (
     row_verdicts,
     verdicts_to_table,
 )
-from filters import Filter, GlobalFilter, RowFilter
 
 log = logging.getLogger("curate")
 
@@ -115,7 +115,7 @@ class RunState:
 
 def code_version(*filter_classes: type) -> str:
     modules = {sys.modules[c.__module__] for c in filter_classes}
-    return source_code_hash(filters.base, traces, *sorted(modules, key=lambda m: m.__name__))
+    return source_code_hash(curate.filters.base, traces, *sorted(modules, key=lambda m: m.__name__))
 
 
 def load_cached(key: str) -> tuple[ParquetRows, dict[str, Any]] | None:
@@ -157,7 +157,7 @@ def run_filter_step(
     rows: Rows
     if hit is not None:
         rows = hit[0]
-        f.stats = filters.base.FilterStats.from_dict(hit[1]["filter_stats"])
+        f.stats = curate.filters.base.FilterStats.from_dict(hit[1]["filter_stats"])
         log.info("%s: cached result (%d of %d rows dropped)", step.name, rows.rows, ids.size)
     else:
         rows = Spill(state.folder, f"step-{len(state.outputs)}", VERDICT_SCHEMA)

@@ -17,14 +17,13 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-import filters
-from curate import traces
+from curate import filters, traces
 from curate.clusters import identity
+from curate.filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, Verdict
 from curate.formatting import build_messages
 from curate.outputs import SPLIT_SCHEMA
 from curate.table import Layout, SourceTable
 from curate.tokenizer import TokenCounter, load_counter
-from filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, Verdict
 
 VERDICT_SCHEMA = pa.schema(
     [

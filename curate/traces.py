@@ -20,8 +20,8 @@ import polars as pl
 import pyarrow as pa
 
 from curate import schema
+from curate.filters import Drop, Keep, Trace, TraceFilter
 from curate.table import SourceTable
-from filters import Drop, Keep, Trace, TraceFilter
 
 CHAIN_SCHEMA = pa.schema(
     [

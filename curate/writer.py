@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.executors import Executor
+from curate.filters import Drop
 from curate.formatting import format_kwargs
 from curate.outputs import PARQUET_OPTIONS, REJECTION_SCHEMA, ROW_GROUP, SPLIT_SCHEMA
 from curate.recipe import FormatSpec
@@ -27,7 +28,6 @@ from curate.sampling import Split
 from curate.steps import RunState, StepOutput, progress
 from curate.table import SourceTable
 from curate.tasks import WRITE_SCHEMA, WriteTask
-from filters import Drop
 
 WRITE_BATCH = 1024  # rows per output task
 MERGE_WINDOW = 1 << 16  # source row ids per step of the row-ordered merge of drops

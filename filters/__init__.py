@@ -7,7 +7,7 @@ import difflib
 import importlib
 import pkgutil
 
-from filters.base import (
+from curate.filters.base import (
     KEEP,
     Drop,
     Filter,
@@ -63,7 +63,7 @@ def _load_all() -> None:
     if not _loaded:
         for module in pkgutil.iter_modules(__path__):
             if module.name != "base":
-                importlib.import_module(f"filters.{module.name}")
+                importlib.import_module(f"{__name__}.{module.name}")
         _loaded = True
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Trace, TraceFilter, Verdict, register
 from pydantic import Field, model_validator
-
-from filters import KEEP, Drop, FilterParams, Row, RowFilter, Trace, TraceFilter, Verdict, register
 
 
 class MembershipParams(FilterParams):

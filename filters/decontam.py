@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 from pydantic import Field, field_validator
 
 from curate import benchmarks, minhash, textnorm
 from curate.benchmarks import Item
 from curate.cache import digest, file_hash, source_code_hash
 from curate.errors import CurateError
-from filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 
 CHAR_NGRAM = 5
 # A gram present in this many distinct benchmark problems is stock phrasing, not evidence of a copy.

@@ -26,11 +26,11 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import xxhash
+from curate.filters import KEEP, Drop, FilterParams, GlobalFilter, Verdict, register
 from pydantic import Field
 
 from curate import minhash, textnorm
 from curate.cache import digest, source_code_hash
-from filters import KEEP, Drop, FilterParams, GlobalFilter, Verdict, register
 
 _SEED = 1  # datasketch's default MinHash seed
 _VERIFY_PAIRS = 1 << 20  # candidate pairs compared per step (bounds the memory of the comparison)

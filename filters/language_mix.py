@@ -35,9 +35,8 @@ from functools import cache
 from typing import Any
 
 import regex
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field, field_validator
-
-from filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 # Scripts a run is named by; a letter in none of them is "Other" (still foreign, never allowed by name).
 SCRIPTS = (

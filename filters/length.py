@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from curate.filters import KEEP, Drop, FilterParams, Keep, Trace, TraceFilter, Verdict, register
 from pydantic import Field, model_validator
 
 from curate.cache import source_code_hash
 from curate.formatting import build_messages
 from curate.tokenizer import TokenCounter, chatml, load_counter, tokenizer_fingerprint
-from filters import KEEP, Drop, FilterParams, Keep, Trace, TraceFilter, Verdict, register
 
 
 class TokenLengthParams(FilterParams):

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from curate.cache import file_hash
 from curate.errors import CurateError
 from curate.jsonl import iter_jsonl
-from filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 
 SCORED = "scored.jsonl"
 ROLLOUTS = "rollouts.jsonl"

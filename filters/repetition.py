@@ -40,9 +40,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field
-
-from filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 CLOSE = "</think>"
 # str.isspace() by code point (all such points are below U+3001), the separators of `str.split()`.

@@ -9,6 +9,7 @@ characters. Checks run in that order and the first failure names the drop.
 
 from __future__ import annotations
 
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field
 
 import curate.formatting
@@ -16,7 +17,6 @@ import curate.mathcheck
 from curate.cache import source_code_hash
 from curate.formatting import normalize_trace
 from curate.mathcheck import extract_boxed
-from filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 OPEN, CLOSE = "<think>", "</think>"
 # normalize_trace rewrites the whitespace around the tags to `<think>\n...\n</think>\n\n`: at most 4

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field
 
 import curate.mathcheck
 from curate.cache import source_code_hash
 from curate.mathcheck import Verifier, VerifyResult, config_id, extract_boxed
-from filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 # Verifier status -> drop reason (a "correct" status keeps the trace).
 REASONS = {

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from curate.filters import Drop, FilterContext, Trace
+from curate.filters.length import TokenLength
+
 from curate.formatting import build_messages
 from curate.tokenizer import chatml, load_counter
-from filters import Drop, FilterContext, Trace
-from filters.length import TokenLength
 
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"

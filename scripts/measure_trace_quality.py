@@ -41,9 +41,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from filters import KEEP, FilterContext, Trace
-from filters.language_mix import LanguageMix
-from filters.repetition import Repetition, measure
+from curate.filters import KEEP, FilterContext, Trace
+from curate.filters.language_mix import LanguageMix
+from curate.filters.repetition import Repetition, measure
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 CLOSE = "</think>"

@@ -21,13 +21,13 @@ def filter_alone(recipe_path: Path, index: int, source: Path, workers: int) -> d
     Seconds include the filter's setup and the executor's start: what the step costs in a run."""
     from curate.engine import filter_context, initial_state, trace_chain
     from curate.executors import make_executor
+    from curate.filters import TraceFilter
     from curate.recipe import SourceSpec, load_recipe
     from curate.source import resolve_source
     from curate.spill import spill_folder
     from curate.steps import run_filter_step
     from curate.table import SourceTable
     from curate.tasks import FilterSpec
-    from filters import TraceFilter
 
     recipe = load_recipe(recipe_path).with_overrides(source=SourceSpec(path=str(source)), workers=workers)
     spec = recipe.model

@@ -81,7 +81,7 @@ def _minhash(corpus: Corpus, *, datasketch_rows: int, repeats: int) -> dict[str,
 
     from curate import minhash as ours
     from curate import textnorm
-    from filters.dedup import near_duplicate_labels
+    from curate.filters.dedup import near_duplicate_labels
 
     table = pq.read_table(corpus.path, columns=["uuid", "problem"])
     problems = table.column("problem").to_pylist()

@@ -83,7 +83,7 @@ def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> No
 
 def list_filters() -> None:
     """List the registered filters with their parameters and defaults."""
-    import filters
+    from curate import filters
 
     for name in filters.available():
         cls = filters.get(name)

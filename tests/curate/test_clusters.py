@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from curate.filters import Drop, FilterContext
 
 from curate import benchmarks, spill, steps
 from curate.clusters import Components, bucket_pairs, identity
@@ -17,7 +18,6 @@ from curate.recipe import parse_recipe
 from curate.sample import OPENR1_SCHEMA, generate
 from curate.table import SourceTable
 from curate.tasks import FilterSpec
-from filters import Drop, FilterContext
 from tests import openr1_rows as rows
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_regenerations.jsonl"

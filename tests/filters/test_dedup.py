@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from curate.filters import Drop
+from curate.filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
 
 from curate import benchmarks, minhash
 from curate.engine import run_recipe
 from curate.recipe import load_recipe
 from curate.textnorm import normalize_many
-from filters import Drop
-from filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
 from tests import openr1_rows as rows
 
 PROBLEMS = [item.problem for item in benchmarks.canonical("aime2024")]

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from curate.filters import KEEP, Drop, FilterContext, Trace
+from curate.filters.language_mix import LanguageMix, LanguageMixParams, measure
 
 from curate.errors import CurateError
 from curate.recipe import load_recipe
-from filters import KEEP, Drop, FilterContext, Trace
-from filters.language_mix import LanguageMix, LanguageMixParams, measure
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CHINESE_SENTENCE = "因此，答案是这个值。"

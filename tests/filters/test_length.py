@@ -8,16 +8,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from curate.filters import Drop, FilterContext, Keep, Trace
+from curate.filters.length import TokenLength
 from pydantic import ValidationError
 
-import filters
+from curate import filters
 from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.formatting import build_messages
 from curate.recipe import load_recipe
 from curate.tokenizer import chatml, load_counter
-from filters import Drop, FilterContext, Keep, Trace
-from filters.length import TokenLength
 from tests import openr1_rows as rows
 from tests.curate.test_tokenizer import (
     CRAFTED,

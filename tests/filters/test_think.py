@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from curate.filters import KEEP, Drop, FilterContext, Trace
+from curate.filters.think import ThinkFormat, ThinkFormatParams
 
 from curate.engine import run_recipe
 from curate.formatting import normalize_trace
 from curate.recipe import load_recipe
-from filters import KEEP, Drop, FilterContext, Trace
-from filters.think import ThinkFormat, ThinkFormatParams
 from tests import openr1_rows as rows
 
 GOOD = "<think>\nTwo plus two is four.\n</think>\n\nSo the answer is $\\boxed{4}$."
