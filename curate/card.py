@@ -1,9 +1,13 @@
 """The data card: a Hub `README.md` built only from what a run wrote into its output folder.
 
-Everything on the card is derived from the files beside it (stats.json, the parquet splits, the reports,
-recipe.lock.yaml), never from the clock or the machine, so the same output gives a byte-identical card and
-plot. Optional files may be missing (a hand-copied folder, a recipe without decontamination): their section
-then says so instead of failing.
+Everything on the card is derived from the files beside it (stats.json, the splits, the reports,
+recipe.lock.yaml, read through `curate.outputs.RunOutput`), never from the clock or the machine, so the same
+output gives a byte-identical card and plot. The front matter is `huggingface_hub.DatasetCardData` (with
+`configs` and `dataset_info` as `datasets` writes them); the text is the Jinja template `card.md.jinja`
+beside this module, rendered from facts computed here: the tokenizer named is the one the recipe counted
+with, the decontamination section reads the reports of filters that declare a contamination report, and
+citations appear only for the source and model the run actually used. Optional files may be missing (a
+hand-copied folder, a recipe without decontamination): their section then says so instead of failing.
 """
 
 from __future__ import annotations
@@ -18,21 +22,24 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
-import yaml
 
 from curate.cache import atomic_write_text
+from curate.drops import REJECTION_SCHEMA
 from curate.errors import CurateError
-from curate.outputs import read_stats
-from curate.yamlpos import load_yaml
+from curate.filters import CONTAMINATION
+from curate.formats import FORMATS
+from curate.outputs import PLOT, SPLIT_SCHEMA, RunOutput, report_file
 
-TOKEN_PLOT = "num_tokens.png"
-SPLITS = ("train", "test")
-REJECTIONS = "rejections.parquet"
+TOKEN_PLOT = PLOT
+TEMPLATE = Path(__file__).with_name("card.md.jinja")
 MIX_COLUMNS = (("source", "Source"), ("problem_type", "Problem type"), ("question_type", "Question type"))
 PERCENTILES = (50, 90, 99)
 REPORT_ROWS = 50  # rows of a report table shown on the card; the JSON file beside it has them all
 
 OPENR1 = "open-r1/OpenR1-Math-220k"
+MODEL = "96kevinli29/Qwen3-4B-SFT-Math"
+# The embedded sample's real problems are OpenR1-Math-220k's (curate/sample/data/PROVENANCE.md).
+SAMPLE_ORIGIN = OPENR1
 OPENR1_CITATION = """\
 @misc{openr1,
     title = {Open R1: A fully open reproduction of DeepSeek-R1},
@@ -51,6 +58,9 @@ MODEL_CITATION = """\
     note = {Checkpoint trained with verl; warm-start for pre-RL alignment research. Maintained by Sea-Fill Community.}
 }"""
 
+# BibTeX of the datasets and models curate knows, by Hub id; others are linked to their own cards.
+CITATIONS = {OPENR1: OPENR1_CITATION, MODEL: MODEL_CITATION}
+
 COLUMN_MEANINGS = {
     "messages": "the conversation verl trains on: a user turn (the problem) and an assistant turn "
     "(`<think>` reasoning, then the solution with `\\boxed{}`)",
@@ -61,7 +71,7 @@ COLUMN_MEANINGS = {
     "answer": "the reference final answer (raw LaTeX)",
     "data_source": "verl's reward/data routing key",
     "category": "coarse category tag",
-    "num_tokens": "tokens of the whole conversation under the Qwen3 chat template",
+    "num_tokens": "tokens of the whole conversation under the {chat_template}",
     "generation_index": "which of the source row's generations became the assistant turn",
 }
 
@@ -86,13 +96,17 @@ class SplitData:
 
 @dataclass
 class CardInputs:
-    out_dir: Path
+    output: RunOutput
     stats: dict[str, Any]
     splits: list[SplitData]
     lock: dict[str, Any] | None
     reports: dict[str, Any]
     rejections: SplitData | None
     features: list[dict[str, Any]]
+
+    @property
+    def out_dir(self) -> Path:
+        return self.output.path
 
     @property
     def source(self) -> dict[str, Any]:
@@ -112,63 +126,68 @@ class CardInputs:
 
 def write_card(out_dir: Path) -> Path:
     """Write `README.md` and the token-length plot into a `curate run` output folder; return the card path."""
-    out_dir = Path(out_dir)
-    inputs = load_inputs(out_dir)
-    plot = write_token_plot(inputs.splits, out_dir / TOKEN_PLOT)
-    card = out_dir / "README.md"
-    atomic_write_text(card, render_card(inputs, plot_name=plot.name if plot else None))
-    return card
+    output = RunOutput(out_dir)
+    inputs = load_inputs(output)
+    plot = write_token_plot(inputs.splits, output.plot, _tokens_label(output.tokenizer()))
+    atomic_write_text(output.card, render_card(inputs, plot_name=plot.name if plot else None))
+    return output.card
 
 
-def load_inputs(out_dir: Path) -> CardInputs:
-    stats = read_stats(out_dir)
-    splits = [s for s in (_read_split(out_dir / f"{name}.parquet", name) for name in SPLITS) if s is not None]
+def load_inputs(output: RunOutput) -> CardInputs:
+    stats = output.stats()
+    splits = [_read_split(output, name, path) for name, path in output.splits()]
     if not any(s.name == "train" for s in splits):
-        raise CurateError("no train.parquet here", where=str(out_dir), hint="re-run `curate run RECIPE`")
-    rejections = _read_split(out_dir / REJECTIONS, "rejections", summary=())
-    train_schema = pq.read_schema(out_dir / "train.parquet")
+        raise CurateError(
+            f"no {output.split_path('train').name} here", where=str(output.path), hint="re-run `curate run RECIPE`"
+        )
+    rejections = None
+    if output.rejections.is_file():
+        rejections = _read_split(output, "rejections", output.rejections, summary=())
     return CardInputs(
-        out_dir=out_dir,
+        output=output,
         stats=stats,
         splits=splits,
-        lock=_read_lock(out_dir / "recipe.lock.yaml"),
-        reports=_read_reports(out_dir),
+        lock=output.lock(),
+        reports=output.reports(),
         rejections=rejections,
-        features=_features(train_schema),
+        features=_features(output.format.schema(output.split_path("train"), SPLIT_SCHEMA)),
     )
 
 
 def _read_split(
-    path: Path,
+    output: RunOutput,
     name: str,
+    path: Path,
     summary: tuple[str, ...] = ("num_tokens", "source", "problem_type", "question_type"),
-) -> SplitData | None:
-    if not path.is_file():
-        return None
+) -> SplitData:
+    """A split's row count, in-memory size and summary columns, batch by batch: the Arrow size is what the
+    `datasets` library reports as num_bytes, and a split of long traces is never held whole."""
+    columns: dict[str, list[Any]] = {c: [] for c in summary}
+    rows = num_bytes = 0
+    batches = (
+        FORMATS["parquet"].batches(path, REJECTION_SCHEMA) if name == "rejections" else output.split_batches(name)
+    )
     try:
-        parquet = pq.ParquetFile(path)
+        for batch in batches:
+            rows += batch.num_rows
+            num_bytes += batch.nbytes
+            for column in summary:
+                if column in batch.column_names:
+                    columns[column].extend(batch.column(column).to_pylist())
+    except CurateError:
+        raise
     except Exception as exc:  # pyarrow raises ArrowInvalid or OSError for a damaged file
         raise CurateError(
             f"not a readable parquet file ({str(exc).splitlines()[0]})", where=str(path)
         ) from None
-    wanted = [c for c in summary if c in parquet.schema_arrow.names]
-    columns: dict[str, list[Any]] = {c: [] for c in wanted}
-    num_bytes = 0
-    # Row group by row group: the in-memory (Arrow) size the `datasets` library reports as num_bytes,
-    # without ever holding a whole split of long traces in memory.
-    for index in range(parquet.num_row_groups):
-        group = parquet.read_row_group(index)
-        num_bytes += group.nbytes
-        for column in wanted:
-            columns[column].extend(group.column(column).to_pylist())
     return SplitData(
         name=name,
         path=path,
-        rows=parquet.metadata.num_rows,
+        rows=rows,
         num_bytes=num_bytes,
         file_bytes=path.stat().st_size,
         sha256=sha256_file(path),
-        columns=columns,
+        columns={c: v for c, v in columns.items() if v or rows == 0},
     )
 
 
@@ -178,51 +197,6 @@ def sha256_file(path: Path) -> str:
         while block := handle.read(1 << 22):
             hasher.update(block)
     return hasher.hexdigest()
-
-
-def _read_lock(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    data = load_yaml(path).value
-    if not isinstance(data, dict):
-        return None
-    _check_lock(data, path)
-    return data
-
-
-def _check_lock(data: dict[str, Any], path: Path) -> None:
-    """The sections the card reads, in the shapes `curate run` writes them: a hand-edited lock file that
-    breaks one is one error line naming it, not a crash halfway through the card."""
-    from pydantic import ValidationError
-
-    from curate.recipe import CardSpec, HubSpec
-
-    for section, model in (("card", CardSpec), ("hub", HubSpec)):
-        try:
-            model.model_validate(data.get(section) or {})
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            place = ".".join(str(p) for p in (section, *err["loc"]))
-            raise CurateError(
-                f"{place}: {err['msg']}", where=str(path), hint="re-run `curate run RECIPE`"
-            ) from None
-    for section, kind in (("description", str), ("filters", list), ("source", dict), ("name", str)):
-        if data.get(section) is not None and not isinstance(data[section], kind):
-            raise CurateError(
-                f"`{section}` is not a {kind.__name__}", where=str(path), hint="re-run `curate run RECIPE`"
-            )
-
-
-def _read_reports(out_dir: Path) -> dict[str, Any]:
-    reports = {}
-    for path in sorted(out_dir.glob("*_report.json")):
-        try:
-            reports[path.name.removesuffix("_report.json")] = json.loads(path.read_bytes().decode("utf-8"))
-        except UnicodeDecodeError:
-            raise CurateError("not UTF-8 text", where=str(path)) from None
-        except json.JSONDecodeError as exc:
-            raise CurateError(f"not valid JSON ({exc.msg}, line {exc.lineno})", where=str(path)) from None
-    return reports
 
 
 def _features(schema: Any) -> list[dict[str, Any]]:
@@ -235,7 +209,7 @@ def _features(schema: Any) -> list[dict[str, Any]]:
 # --- plot -------------------------------------------------------------------------------------------------
 
 
-def write_token_plot(splits: list[SplitData], path: Path) -> Path | None:
+def write_token_plot(splits: list[SplitData], path: Path, label: str = "Qwen3 chat template") -> Path | None:
     """Histogram of `num_tokens` per split with the train percentiles marked. Fixed size, dpi and no
     software/date metadata, so identical data gives identical PNG bytes."""
     series = [(s.name, s.tokens) for s in splits if s.tokens.size]
@@ -265,7 +239,7 @@ def write_token_plot(splits: list[SplitData], path: Path) -> Path | None:
         axes.axvline(
             value, color="black", linestyle=style, linewidth=1, label=f"{series[0][0]} p{q} = {value:,}"
         )
-    axes.set_xlabel("tokens per row (Qwen3 chat template)")
+    axes.set_xlabel(f"tokens per row ({label})")
     axes.set_ylabel("density")
     axes.set_title("Token lengths")
     axes.legend(fontsize=8)
@@ -284,26 +258,24 @@ def _percentile(values: np.ndarray, q: float) -> int:
 
 
 def render_card(inputs: CardInputs, plot_name: str | None) -> str:
-    parts = [
-        "---\n"
-        + yaml.safe_dump(front_matter(inputs), sort_keys=False, allow_unicode=True, width=100)
-        + "---\n",
-        _intro(inputs),
-        _how_made(inputs),
-        _usage(inputs),
-        _funnel(inputs),
-        _token_section(inputs, plot_name),
-        _mix_section(inputs),
-        _decontamination(inputs),
-        _other_reports(inputs),
-        _recipe_section(inputs),
-        _versions(inputs),
-        _citations(inputs),
-    ]
-    return "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
+    """The card: `DatasetCardData` front matter and the template's text, from the facts of the output."""
+    import jinja2
+    from huggingface_hub import DatasetCardData
+
+    environment = jinja2.Environment(
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    template = environment.from_string(TEMPLATE.read_text(encoding="utf-8"))
+    card_data = DatasetCardData(**front_matter(inputs))
+    return template.render(front_matter=card_data.to_yaml(), **facts(inputs, plot_name))
 
 
 def front_matter(inputs: CardInputs) -> dict[str, Any]:
+    """The Hub metadata, as `DatasetCardData` fields."""
     card = inputs.recipe.get("card") or {}
     total = sum(s.rows for s in inputs.splits)
     tags = ["math", "reasoning", "long-cot", "sft", "verl", "curate"]
@@ -321,7 +293,7 @@ def front_matter(inputs: CardInputs) -> dict[str, Any]:
     if source:
         meta["source_datasets"] = [source]
     splits = [s for s in inputs.splits if s.rows > 0] or [inputs.splits[0]]
-    meta["configs"] = [
+    configs: list[dict[str, Any]] = [
         {
             "config_name": "default",
             "default": True,
@@ -339,7 +311,7 @@ def front_matter(inputs: CardInputs) -> dict[str, Any]:
     ]
     if inputs.rejections is not None:
         rejected = inputs.rejections
-        meta["configs"].append(
+        configs.append(
             {"config_name": "rejections", "data_files": [{"split": "rejected", "path": rejected.path.name}]}
         )
         infos.append(
@@ -353,6 +325,7 @@ def front_matter(inputs: CardInputs) -> dict[str, Any]:
                 "dataset_size": rejected.num_bytes,
             }
         )
+    meta["configs"] = configs
     meta["dataset_info"] = infos
     return meta
 
@@ -377,35 +350,89 @@ def _pretty_name(inputs: CardInputs) -> str:
     return str(card.get("pretty_name") or inputs.stats.get("recipe") or inputs.out_dir.name)
 
 
-def _intro(inputs: CardInputs) -> str:
-    rows = inputs.stats.get("rows") or {}
-    counts = ", ".join(f"{s.rows:,} {s.name}" for s in inputs.splits)
-    lines = [f"# {_pretty_name(inputs)}", ""]
-    if inputs.is_sample:
-        source = inputs.source
-        lines += [
-            "> [!WARNING]",
-            "> **Built from curate's embedded offline sample, not from a real dataset.** The source was "
-            f"{source.get('rows', '?'):,} synthetic OpenR1-shaped rows (sample seed {source.get('seed', '?')}, "
-            f"generator v{source.get('generator_version', '?')}) with planted defects for testing the filters. "
-            "Use it to check a pipeline end to end; do not train or evaluate on it.",
-            "",
-        ]
-    description = (inputs.recipe.get("description") or "").strip()
-    if description:
-        lines += [description, ""]
-    lines.append(
-        f"A supervised fine-tuning set of long chain-of-thought math solutions in verl's multi-turn `messages` "
-        f"format ({counts} rows), curated with `curate` by the recipe "
-        f"`{inputs.stats.get('recipe', '?')}` from {_source_phrase(inputs.source)}."
+def facts(inputs: CardInputs, plot_name: str | None) -> dict[str, Any]:
+    """What the template says, computed from the output's files (see `card.md.jinja` for the wording)."""
+    output, stats, recipe = inputs.output, inputs.stats, inputs.recipe
+    rows = stats.get("rows") or {}
+    kept = sum(s.rows for s in inputs.splits)
+    tokenizer = output.tokenizer()
+    chat_template = _chat_template(tokenizer)
+    test = inputs.split("test")
+    bound = output.token_bound()
+    bound_step = next(
+        (s.name for s in output.steps() if s.filter is not None and s.filter.token_bound() == bound), None
     )
-    if rows.get("source"):
-        kept = sum(s.rows for s in inputs.splits)
-        lines.append(
-            f"Of {rows['source']:,} source rows, {rows.get('pool', kept):,} passed every filter and {kept:,} "
-            "were drawn into the splits."
-        )
-    return "\n".join(lines)
+    return {
+        "pretty_name": _pretty_name(inputs),
+        "sample": _sample(inputs),
+        "description": (recipe.get("description") or "").strip(),
+        "counts": ", ".join(f"{s.rows:,} {s.name}" for s in inputs.splits),
+        "recipe": stats.get("recipe", "?"),
+        "recipe_hash": stats.get("recipe_sha256", "?"),
+        "source_phrase": _source_phrase(inputs.source),
+        "rows": {"source": f"{rows['source']:,}", "pool": f"{rows.get('pool', kept):,}", "kept": f"{kept:,}"}
+        if rows.get("source")
+        else None,
+        "filters": _filters(inputs),
+        "select": (recipe.get("select") or {}).get("strategy"),
+        "sampling": _sampling(recipe),
+        "format": _format(recipe),
+        "split_format": output.format.name,
+        "builder": output.format.builder,
+        "data_files": ", ".join(f'"{s.name}": "{s.path.name}"' for s in inputs.splits if s.rows),
+        "verl_keys": "data.train_files=train.parquet" + (" data.val_files=test.parquet" if test and test.rows else ""),
+        "token_bound": {"max_tokens": f"{bound.max_tokens:,}", "step": bound_step} if bound else None,
+        "columns": _columns(inputs, chat_template, tokenizer),
+        "funnel": _funnel(inputs),
+        "generations": _generations(inputs),
+        "tokens": _tokens(inputs),
+        "chat_template": chat_template,
+        "tokenizer": _tokenizer_name(tokenizer),
+        "plot": plot_name,
+        "composition": _composition(inputs),
+        "decontamination": _decontamination(inputs),
+        "other_reports": _other_reports(inputs),
+        "lock_text": output.lock_path.read_text(encoding="utf-8").rstrip("\n")
+        if output.lock_path.is_file()
+        else None,
+        "files": _files(inputs),
+        "versions": _table(["package", "version"], [[f"`{k}`", v] for k, v in (stats.get("versions") or {}).items()])
+        if stats.get("versions")
+        else "",
+        "citations": _citations(inputs),
+    }
+
+
+def _sample(inputs: CardInputs) -> dict[str, Any] | None:
+    if not inputs.is_sample:
+        return None
+    source = inputs.source
+    rows = source.get("rows", "?")
+    return {
+        "rows": f"{rows:,}" if isinstance(rows, int) else rows,
+        "seed": source.get("seed", "?"),
+        "generator_version": source.get("generator_version", "?"),
+    }
+
+
+def _chat_template(tokenizer: str) -> str:
+    """How rows are rendered before counting: ChatML, which is Qwen3's own chat format."""
+    return "Qwen3 chat template" if tokenizer == "qwen3" else "ChatML training template of `curate train`"
+
+
+def _tokenizer_name(tokenizer: str) -> str:
+    from curate.tokenizers import is_path_spec
+
+    if tokenizer == "qwen3":
+        return "the Qwen3 tokenizer"
+    if is_path_spec(tokenizer):
+        return f"the tokenizer `{tokenizer}`"
+    return f"the tiktoken encoding `{tokenizer}`"
+
+
+def _tokens_label(tokenizer: str) -> str:
+    """The token plot's axis: which counting it shows."""
+    return _chat_template(tokenizer) if tokenizer == "qwen3" else f"ChatML, {Path(tokenizer).name}"
 
 
 def _source_phrase(source: dict[str, Any]) -> str:
@@ -424,95 +451,53 @@ def _source_phrase(source: dict[str, Any]) -> str:
     return "an unrecorded source"
 
 
-def _how_made(inputs: CardInputs) -> str:
-    recipe = inputs.recipe
-    lines = ["## How it was made", ""]
-    lines.append(
-        f"- **Recipe:** `{inputs.stats.get('recipe', '?')}` (hash `{inputs.stats.get('recipe_sha256', '?')}`)"
-    )
-    lines.append(f"- **Source:** {_source_phrase(inputs.source)}")
-    filters = recipe.get("filters") or [{entry.get("filter"): None} for entry in _filter_steps(inputs)]
-    if filters:
-        lines.append("- **Filters, in order:**")
-        for item in filters:
-            for name, params in item.items():
-                shown = json.dumps(params, sort_keys=True, ensure_ascii=False) if params else ""
-                lines.append(f"  1. `{name}` {f'`{shown}`' if shown else ''}".rstrip())
-    select = (recipe.get("select") or {}).get("strategy")
-    if select:
-        lines.append(
-            f"- **Assistant turn:** the `{select}` generation of each row that passed every trace filter."
-        )
+def _filters(inputs: CardInputs) -> list[tuple[str, str]]:
+    """Each filter with its parameters as JSON (empty when it has none)."""
+    items = inputs.recipe.get("filters") or [{entry.get("filter"): None} for entry in _filter_steps(inputs)]
+    return [
+        (str(name), json.dumps(params, sort_keys=True, ensure_ascii=False) if params else "")
+        for item in items
+        for name, params in item.items()
+    ]
+
+
+def _sampling(recipe: dict[str, Any]) -> dict[str, Any] | None:
     sample = recipe.get("sample")
-    if sample:
-        size = sample.get("size")
-        what = f"{size:,} train rows" if size else "every surviving row"
-        lines.append(
-            f"- **Sampling:** {what} plus a {sample.get('test_size', 0):,}-row test split, seed "
-            f"{recipe.get('seed')}, ranked by a seeded hash of the uuid (nested: a smaller set with the same "
-            "seed and filters is a subset of a larger one; test rows are never in train)"
-            + (
-                f"; source weights {json.dumps(sample['weights'], sort_keys=True)}"
-                if sample.get("weights")
-                else ""
-            )
-            + (f"; stratified by `{sample['stratify']}`" if sample.get("stratify") else "")
-            + "."
-        )
+    if not sample:
+        return None
+    size = sample.get("size")
+    extra = f"; source weights {json.dumps(sample['weights'], sort_keys=True)}" if sample.get("weights") else ""
+    extra += f"; stratified by `{sample['stratify']}`" if sample.get("stratify") else ""
+    return {
+        "what": f"{size:,} train rows" if size else "every surviving row",
+        "test_size": f"{sample.get('test_size', 0):,}",
+        "seed": recipe.get("seed"),
+        "extra": extra,
+    }
+
+
+def _format(recipe: dict[str, Any]) -> dict[str, Any] | None:
     fmt = recipe.get("format") or {}
-    if fmt:
-        system = "a system prompt" if fmt.get("system_prompt") else "no system turn"
-        lines.append(
-            f"- **Format:** {system}, user template `{fmt.get('user_template', '{problem}')}`, "
-            f"`data_source` = `{fmt.get('data_source')}`."
-        )
-    return "\n".join(lines)
+    if not fmt:
+        return None
+    return {
+        "system": "a system prompt" if fmt.get("system_prompt") else "no system turn",
+        "user_template": fmt.get("user_template", "{problem}"),
+        "data_source": fmt.get("data_source"),
+    }
 
 
 def _filter_steps(inputs: CardInputs) -> list[dict[str, Any]]:
     return [e for e in inputs.stats.get("funnel") or [] if e.get("level") != "sample"]
 
 
-def _usage(inputs: CardInputs) -> str:
-    files = ", ".join(f'"{s.name}": "{s.path.name}"' for s in inputs.splits if s.rows)
-    return "\n".join(
-        [
-            "## Use",
-            "",
-            "```python",
-            "from datasets import load_dataset",
-            "",
-            "# the parquet files of this repository (or of the local output folder)",
-            f'ds = load_dataset("parquet", data_files={{{files}}})',
-            "```",
-            "",
-            _verl_line(inputs),
-            "",
-            _table(
-                ["column", "type", "meaning"],
-                [
-                    [f"`{f['name']}`", _feature_type(f), COLUMN_MEANINGS.get(f["name"], "")]
-                    for f in inputs.features
-                ],
-            ),
-        ]
+def _columns(inputs: CardInputs, chat_template: str, tokenizer: str) -> str:
+    counted = "" if tokenizer == "qwen3" else f", counted with {_tokenizer_name(tokenizer)}"
+    meanings = {**COLUMN_MEANINGS, "num_tokens": COLUMN_MEANINGS["num_tokens"].format(chat_template=chat_template) + counted}
+    return _table(
+        ["column", "type", "meaning"],
+        [[f"`{f['name']}`", _feature_type(f), meanings.get(f["name"], "")] for f in inputs.features],
     )
-
-
-def _verl_line(inputs: CardInputs) -> str:
-    test = inputs.split("test")
-    keys = "data.train_files=train.parquet" + (" data.val_files=test.parquet" if test and test.rows else "")
-    line = f"verl SFT (`verl.trainer.sft_trainer`): `{keys} data.messages_key=messages`."
-    bounds = [
-        params["max_tokens"]
-        for item in inputs.recipe.get("filters") or []
-        if isinstance(item, dict)
-        for name, params in item.items()
-        if name == "token_length" and isinstance(params, dict) and isinstance(params.get("max_tokens"), int)
-    ]
-    if bounds:
-        line += f" Every row has at most {min(bounds):,} tokens (`token_length`): a `data.max_length` of that size never truncates."
-    return line
 
 
 def _feature_type(feature: dict[str, Any]) -> str:
@@ -529,7 +514,7 @@ def _feature_type(feature: dict[str, Any]) -> str:
 def _funnel(inputs: CardInputs) -> str:
     funnel = inputs.stats.get("funnel") or []
     if not funnel:
-        return "## Funnel\n\nstats.json records no steps."
+        return ""
     rows = []
     source_rows = (inputs.stats.get("rows") or {}).get("source")
     if source_rows is not None:
@@ -547,31 +532,20 @@ def _funnel(inputs: CardInputs) -> str:
                 reasons,
             ]
         )
-    lines = [
-        "## Funnel",
-        "",
-        "Rows in and out of each step, in recipe order; every dropped row is listed with its filter, reason and "
-        "detail in `rejections.parquet` (config `rejections`).",
-        "",
-        _table(
-            ["step", "level", "rows in", "rows out", "dropped", "drops by reason"], rows, numeric=(2, 3, 4)
-        ),
-    ]
-    generations = [
+    return _table(
+        ["step", "level", "rows in", "rows out", "dropped", "drops by reason"], rows, numeric=(2, 3, 4)
+    )
+
+
+def _generations(inputs: CardInputs) -> str:
+    return "; ".join(
         f"`{e['filter']}` {g.get('kept', 0):,} of {g.get('seen', 0):,}"
-        for e in funnel
+        for e in inputs.stats.get("funnel") or []
         if isinstance(g := e.get("generations"), dict) and g.get("seen")
-    ]
-    if generations:
-        lines += [
-            "",
-            "Trace filters judge each generation of a row; a row survives if one generation passes all of them. "
-            "Generations kept: " + "; ".join(generations) + ".",
-        ]
-    return "\n".join(lines)
+    )
 
 
-def _token_section(inputs: CardInputs, plot_name: str | None) -> str:
+def _tokens(inputs: CardInputs) -> str:
     rows = []
     for split in inputs.splits:
         tokens = split.tokens
@@ -583,25 +557,15 @@ def _token_section(inputs: CardInputs, plot_name: str | None) -> str:
             + [f"{int(tokens.max()):,}"]
         )
     if not rows:
-        return "## Token lengths\n\nNo `num_tokens` values were recorded."
-    lines = [
-        "## Token lengths",
-        "",
-        "Tokens per row: the whole conversation rendered with the Qwen3 chat template and counted with the "
-        "Qwen3 tokenizer, as verl sees it.",
-        "",
-        _table(
-            ["split", "rows", "mean"] + [f"p{q}" for q in PERCENTILES] + ["max"], rows, numeric=range(1, 7)
-        ),
-    ]
-    if plot_name:
-        lines += ["", f"![Token length histogram]({plot_name})"]
-    return "\n".join(lines)
+        return ""
+    return _table(
+        ["split", "rows", "mean"] + [f"p{q}" for q in PERCENTILES] + ["max"], rows, numeric=range(1, 7)
+    )
 
 
-def _mix_section(inputs: CardInputs) -> str:
+def _composition(inputs: CardInputs) -> list[tuple[str, str]]:
     shown = [s for s in inputs.splits if s.rows]
-    lines = ["## Composition"]
+    tables = []
     for column, title in MIX_COLUMNS:
         counts = {
             s.name: Counter(v if v is not None else "(missing)" for v in s.columns.get(column, []))
@@ -619,36 +583,28 @@ def _mix_section(inputs: CardInputs) -> str:
                 n = counts[split.name][value]
                 row.append(f"{n:,} ({100 * n / split.rows:.1f}%)")
             rows.append(row)
-        lines += [
-            "",
-            f"### {title}",
-            "",
-            _table([title.lower()] + [s.name for s in shown], rows, numeric=range(1, 1 + len(shown))),
-        ]
-    return "\n".join(lines) if len(lines) > 1 else ""
+        tables.append(
+            (title, _table([title.lower()] + [s.name for s in shown], rows, numeric=range(1, 1 + len(shown))))
+        )
+    return tables
 
 
 def _decontamination(inputs: CardInputs) -> str:
-    names = [e.get("filter", "") for e in _filter_steps(inputs)]
-    decontam = [n for n in names if n.startswith("decontam")]
-    reports = {k: v for k, v in inputs.reports.items() if k.startswith("decontam")}
-    lines = ["## Decontamination", ""]
-    if not decontam and not reports:
-        lines.append(
-            "> [!CAUTION]\n> This recipe ran no decontamination filter: rows may copy benchmark problems "
-            "(OpenR1-Math-220k contains AMC/AIME problems). Do not evaluate a model trained on it on those "
-            "benchmarks without checking."
-        )
-        return "\n".join(lines)
+    """The steps whose filter declares a contamination report, and those reports; empty when none ran."""
+    decontam = inputs.output.steps_of_kind(CONTAMINATION)
+    reports = {k: v for k, v in inputs.reports.items() if k in decontam}
+    if not decontam:
+        return ""
+    lines = []
     funnel = {e.get("filter"): e for e in _filter_steps(inputs)}
     for name in decontam:
         entry = funnel.get(name) or {}
         dropped = sum((entry.get("dropped") or {}).values())
         lines.append(f"`{name}` removed {dropped:,} rows that match benchmark problems.")
     for name, report in reports.items():
-        file_name = f"{name}_report.json"
+        file_name = report_file(name)
         lines += ["", _benchmark_report(report, file_name) or _report_body(report, file_name)]
-    if decontam and not reports:
+    if not reports:
         lines += ["", "The filter wrote no report."]
     return "\n".join(lines)
 
@@ -715,21 +671,9 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'") + "`" if text else ""
 
 
-def _other_reports(inputs: CardInputs) -> str:
-    others = {k: v for k, v in inputs.reports.items() if not k.startswith("decontam")}
-    if not others:
-        return ""
-    lines = ["## Filter reports", "", "What each filter wrote to its `<filter>_report.json` beside the data."]
-    for name, report in others.items():
-        lines += [
-            "",
-            f"<details><summary><code>{name}</code></summary>",
-            "",
-            _report_body(report, f"{name}_report.json"),
-            "",
-            "</details>",
-        ]
-    return "\n".join(lines)
+def _other_reports(inputs: CardInputs) -> list[tuple[str, str]]:
+    decontam = set(inputs.output.steps_of_kind(CONTAMINATION))
+    return [(name, _report_body(report, report_file(name))) for name, report in inputs.reports.items() if name not in decontam]
 
 
 def _report_body(report: Any, file_name: str) -> str:
@@ -792,74 +736,37 @@ def _json_block(value: Any) -> str:
     return "```json\n" + json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n```"
 
 
-def _recipe_section(inputs: CardInputs) -> str:
-    lock = inputs.out_dir / "recipe.lock.yaml"
-    if not lock.is_file():
-        return "## Recipe\n\nrecipe.lock.yaml is missing from this folder."
-    return "\n".join(
-        [
-            "## Recipe",
-            "",
-            "The fully resolved recipe as run (`recipe.lock.yaml`): every default filled in, the source revision, "
-            "the source files with their hashes and the package versions.",
-            "",
-            "<details><summary>recipe.lock.yaml</summary>",
-            "",
-            "```yaml",
-            lock.read_text(encoding="utf-8").rstrip("\n"),
-            "```",
-            "",
-            "</details>",
-        ]
+def _files(inputs: CardInputs) -> str:
+    files = list(inputs.splits) + ([inputs.rejections] if inputs.rejections else [])
+    return _table(
+        ["file", "rows", "bytes", "sha256"],
+        [[f"`{s.path.name}`", f"{s.rows:,}", f"{s.file_bytes:,}", f"`{s.sha256}`"] for s in files],
+        numeric=(1, 2),
     )
 
 
-def _versions(inputs: CardInputs) -> str:
-    files = list(inputs.splits) + ([inputs.rejections] if inputs.rejections else [])
-    lines = [
-        "## Files, hashes and versions",
-        "",
-        _table(
-            ["file", "rows", "bytes", "sha256"],
-            [[f"`{s.path.name}`", f"{s.rows:,}", f"{s.file_bytes:,}", f"`{s.sha256}`"] for s in files],
-            numeric=(1, 2),
-        ),
-    ]
-    versions = inputs.stats.get("versions") or {}
-    if versions:
-        lines += ["", _table(["package", "version"], [[f"`{k}`", v] for k, v in versions.items()])]
-    return "\n".join(lines)
-
-
-def _citations(inputs: CardInputs) -> str:
-    lines = ["## Citation", ""]
-    custom = ((inputs.recipe.get("card") or {}).get("citation") or "").strip()
+def _citations(inputs: CardInputs) -> list[dict[str, str | None]]:
+    """What the card cites: the recipe's own citation, the source dataset actually used (the embedded sample's
+    real problems are OpenR1-Math-220k's), and the model the recipe names in `card.model`."""
+    card = inputs.recipe.get("card") or {}
+    cited: list[dict[str, str | None]] = []
+    custom = (card.get("citation") or "").strip()
     if custom:
-        lines += ["This dataset:", "", "```bibtex", custom, "```", ""]
+        cited.append({"intro": "This dataset:", "bibtex": custom})
     source = source_dataset(inputs.source)
-    if source in (None, OPENR1) or inputs.source.get("kind") != "hub":
-        lines += [
-            f"The source, [{OPENR1}](https://huggingface.co/datasets/{OPENR1}):",
-            "",
-            "```bibtex",
-            OPENR1_CITATION,
-            "```",
-            "",
-        ]
-    else:
-        lines += [
-            f"The source, [{source}](https://huggingface.co/datasets/{source}): see its dataset card.",
-            "",
-        ]
-    lines += [
-        "The model this recipe family reproduces, "
-        "[Qwen3-4B-SFT-Math](https://huggingface.co/96kevinli29/Qwen3-4B-SFT-Math):",
-        "",
-        "```bibtex",
-        MODEL_CITATION,
-        "```",
-    ]
-    return "\n".join(lines)
+    if source is not None:
+        link = f"[{source}](https://huggingface.co/datasets/{source})"
+        known = CITATIONS.get(source)
+        cited.append({"intro": f"The source, {link}" + (":" if known else ": see its dataset card."), "bibtex": known})
+    elif inputs.is_sample:
+        link = f"[{SAMPLE_ORIGIN}](https://huggingface.co/datasets/{SAMPLE_ORIGIN})"
+        cited.append({"intro": f"The real problems of the embedded sample come from {link}:", "bibtex": CITATIONS[SAMPLE_ORIGIN]})
+    model = card.get("model")
+    if model:
+        link = f"[{model.rpartition('/')[2]}](https://huggingface.co/{model})"
+        known = CITATIONS.get(model)
+        cited.append({"intro": f"The model this set is made for, {link}" + (":" if known else "."), "bibtex": known})
+    return cited
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: Any = ()) -> str:

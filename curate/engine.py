@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 
 import curate
 from curate import sampling
@@ -21,10 +24,9 @@ from curate.cache import cache_root, caching, caching_enabled, digest
 from curate.card import write_card
 from curate.executors import Executor, make_executor
 from curate.filters import Filter, FilterContext, TraceFilter
-from curate.filters.length import TokenLength
 from curate.formatting import format_kwargs
-from curate.outputs import SPLIT_SCHEMA, versions, write_json
-from curate.ownership import OutputFolder, claim, protected_paths, run_files
+from curate.outputs import SPLIT_SCHEMA, RunOutput, run_files, versions
+from curate.ownership import OutputFolder, claim, protected_paths
 from curate.recipe import FilterStep, Recipe, dump_yaml
 from curate.source import ResolvedSource, resolve_source
 from curate.spill import spill_folder
@@ -33,6 +35,9 @@ from curate.table import SourceTable, hub_locator
 from curate.tasks import FilterSpec
 from curate.writer import Drops, write_rejections, write_splits
 
+if TYPE_CHECKING:
+    import datasets
+
 log = logging.getLogger("curate")
 
 ROW_COLUMNS = ("uuid", "problem", "answer", "source", "problem_type", "question_type")
@@ -40,8 +45,34 @@ ROW_COLUMNS = ("uuid", "problem", "answer", "source", "problem_type", "question_
 
 @dataclass
 class RunResult:
+    """A finished run: its output folder and stats, with the folder's data for Python callers (`curate.api`):
+    `train` and `test` as `datasets.Dataset`, `rejections` as a polars frame, each read when first asked."""
+
     out_dir: Path
     stats: dict[str, Any]
+
+    @property
+    def output(self) -> RunOutput:
+        return RunOutput(self.out_dir)
+
+    @cached_property
+    def train(self) -> datasets.Dataset:
+        return self._split("train")
+
+    @cached_property
+    def test(self) -> datasets.Dataset:
+        return self._split("test")
+
+    @cached_property
+    def rejections(self) -> pl.DataFrame:
+        return pl.read_parquet(self.output.rejections)
+
+    def _split(self, name: str) -> datasets.Dataset:
+        """A split in memory, whatever the output's format, with the schema verl reads."""
+        import datasets
+
+        batches = list(self.output.split_batches(name))
+        return datasets.Dataset(pa.concat_tables(batches) if batches else SPLIT_SCHEMA.empty_table())
 
 
 def filter_context(recipe: Recipe, workers: int) -> FilterContext:
@@ -86,7 +117,7 @@ def trace_chain(
 def run_recipe(recipe: Recipe, *, use_cache: bool = True, force: bool = False) -> RunResult:
     """Run `recipe` into its output folder, held (checked and locked) from the first step to the swap."""
     keep_clear_of, inside_forbidden = protected_paths(recipe)
-    names = run_files(step.name for step in recipe.steps)
+    names = run_files((step.name for step in recipe.steps), recipe.model.output.format)
     with (
         caching(use_cache),
         claim(
@@ -116,7 +147,7 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
     executor = make_executor(spec.executor.type, spec.executor.workers, spec.executor.address)
     context = filter_context(recipe, executor.workers)
     specs = [FilterSpec(step.name, step.params_dict(), context) for step in recipe.steps]
-    instances = [step.cls(step.params, context) for step in recipe.steps]
+    instances = [step.build(context) for step in recipe.steps]
     try:
         with spill_folder() as folder:
             state = initial_state(table, source, folder)
@@ -180,19 +211,20 @@ def _finish(
         "phases": state.phases,
     }
     with output.staged() as staging:
+        files = RunOutput(staging, format=spec.output.format)
         with state.phase("write"):
-            write_splits(staging, table, state, split, spec.format, executor, _output_tokenizer(instances))
+            write_splits(files, table, state, split, spec.format, executor, _output_tokenizer(instances))
         drops = Drops(table, state, split)
         with state.phase("rejections"):
-            write_rejections(staging / "rejections.parquet", drops.all())
+            write_rejections(files.rejections, drops.all())
         with state.phase("reports"):
             for step, f in zip(recipe.steps, instances):
                 report = f.report(drops.of(step.name))
                 if report is not None:
-                    write_json(staging / f"{step.name}_report.json", report)
-        (staging / "recipe.lock.yaml").write_text(_lock(recipe, source), encoding="utf-8")
+                    files.write_report(step.name, report)
+        files.write_lock(_lock(recipe, source))
         stats["seconds_total"] = round(time.perf_counter() - started, 3)
-        write_json(staging / "stats.json", stats)
+        files.write_stats(stats)
         write_card(staging)
     log.info(
         "wrote %s: train %d, test %d, rejected %d (%.1fs)",
@@ -206,8 +238,9 @@ def _finish(
 
 
 def _output_tokenizer(instances: list[Filter]) -> str:
-    """The tokenizer `num_tokens` is counted with: token_length's, when the recipe has that filter."""
-    return next((f.spec for f in instances if isinstance(f, TokenLength)), "qwen3")
+    """The tokenizer `num_tokens` is counted with: that of the first filter bounding the token count, else
+    Qwen3's."""
+    return next((bound.tokenizer for f in instances if (bound := f.token_bound()) is not None), "qwen3")
 
 
 def _needed_columns(recipe: Recipe) -> dict[str, str]:
@@ -220,7 +253,7 @@ def _needed_columns(recipe: Recipe) -> dict[str, str]:
     if sample is not None and sample.weights:
         needed[sample.weight_by] = "sample.weights"
     for step in recipe.steps:
-        for column in step.cls(step.params).required_columns():
+        for column in step.build().required_columns():
             needed.setdefault(column, f"filter {step.name!r}")
     return needed
 

@@ -17,14 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from curate.errors import CurateError, redact
-from curate.outputs import read_stats
-from curate.yamlpos import load_yaml
+from curate.outputs import RunOutput
 
 log = logging.getLogger("curate")
 
-# What a push uploads, in this order: the data, the card and its images, then the run's provenance.
-UPLOAD_PATTERNS = ("train.parquet", "test.parquet", "rejections.parquet", "README.md", "*.png")
-PROVENANCE = ("stats.json", "recipe.lock.yaml", "*_report.json")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _URL = re.compile(r"^https?://[^/]+/(?:(datasets|spaces|models)/)?([^/]+/[^/]+?)(?:/.*)?$")
 
@@ -64,11 +60,11 @@ def plan_push(
 ) -> PushPlan:
     """What a push would do: resolved repo id and visibility (command line, else the recipe's `hub:`),
     the files with their sizes and the commit message. Reads only the output folder."""
-    out_dir = Path(out_dir)
-    stats = read_stats(out_dir)
-    hub = _recipe_hub(out_dir)
+    output = RunOutput(out_dir)
+    stats = output.stats()
+    hub = _recipe_hub(output)
     repo_id = normalize_repo_id(repo_id or hub.get("repo_id") or "")
-    uploads = _uploads(out_dir)
+    uploads = _uploads(output)
     recipe = stats.get("recipe", "?")
     recipe_hash = stats.get("recipe_sha256", "?")
     rows = stats.get("rows") or {}
@@ -96,7 +92,7 @@ def plan_push(
 
 def ensure_card(out_dir: Path) -> bool:
     """Write the card if the folder has none (e.g. an output from before cards existed); True if written."""
-    if (Path(out_dir) / "README.md").is_file():
+    if RunOutput(out_dir).card.is_file():
         return False
     from curate.card import write_card
 
@@ -207,26 +203,20 @@ def _hub_errors(plan: PushPlan, endpoint: str) -> Iterator[None]:
         ) from None
 
 
-def _uploads(out_dir: Path) -> list[Upload]:
-    found: list[Path] = []
-    for pattern in (*UPLOAD_PATTERNS, *PROVENANCE):
-        found += [p for p in sorted(out_dir.glob(pattern)) if p.is_file() and p not in found]
-    missing = [name for name in ("train.parquet", "README.md") if not (out_dir / name).is_file()]
+def _uploads(output: RunOutput) -> list[Upload]:
+    found = output.uploads()
+    missing = [p.name for p in (output.split_path("train"), output.card) if not p.is_file()]
     if missing:
         raise CurateError(
-            f"{', '.join(missing)} missing", where=str(out_dir), hint="run `curate run RECIPE` first"
+            f"{', '.join(missing)} missing", where=str(output.path), hint="run `curate run RECIPE` first"
         )
     return [Upload(p.name, p, p.stat().st_size) for p in found]
 
 
-def _recipe_hub(out_dir: Path) -> dict[str, Any]:
-    """The recipe's `hub:` section from recipe.lock.yaml: the defaults for --repo-id and --private."""
-    path = out_dir / "recipe.lock.yaml"
-    if not path.is_file():
-        return {}
+def _recipe_hub(output: RunOutput) -> dict[str, Any]:
+    """The recipe's `hub:` section from recipe.lock.yaml: the defaults for --repo-id and --private. A lock that
+    cannot be read leaves the defaults to the command line."""
     try:
-        data = load_yaml(path).value or {}
+        return output.hub_settings()
     except CurateError:
         return {}
-    hub = data.get("hub") if isinstance(data, dict) else None
-    return hub if isinstance(hub, dict) else {}

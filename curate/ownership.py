@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from curate.cache import atomic_write_text, cache_root, is_temp, pid_alive, sweep_temps
 from curate.errors import CurateError
+from curate.outputs import is_run_file
 
 if TYPE_CHECKING:
     from curate.recipe import Recipe
@@ -50,21 +51,7 @@ JOURNAL = "journal.json"
 PREVIOUS = "previous"
 STAGING = "staging-"
 FORMAT = "curate-output/1"
-# What `curate run` writes (plus one `<filter>_report.json` per filter that reports).
-RUN_FILES = (
-    "train.parquet",
-    "test.parquet",
-    "rejections.parquet",
-    "stats.json",
-    "recipe.lock.yaml",
-    "README.md",
-    "num_tokens.png",
-)
 LOCK_WAIT_SECONDS = 60.0  # how long a reader waits for a writer to finish its swap
-
-
-def run_files(filter_names: Iterable[str]) -> list[str]:
-    return [*RUN_FILES, *(f"{name}_report.json" for name in filter_names)]
 
 
 def protected_paths(recipe: Recipe) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
@@ -508,7 +495,7 @@ def _only_curate_files(folder: Path) -> bool:
         names = os.listdir(folder)
     except OSError:
         return False
-    return all(n in RUN_FILES or n.endswith("_report.json") or is_temp(n) for n in names)
+    return all(is_run_file(n) or is_temp(n) for n in names)
 
 
 def _fsync(path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -14,11 +15,17 @@ import curate.filters as registry
 from curate.errors import CurateError
 from curate.filters.base import FilterContext, no_bool_for_number
 from curate.limits import MAX_SAMPLE_ROWS
-from curate.yamlpos import Located, load_yaml, merge
+from curate.yamlpos import Located, Position, load_yaml, merge
 
 # `{name}` in a user template, unless it is a LaTeX argument (`\text{name}`, `\frac{a}{b}`, `x^{n}`).
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z}^_])\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DATA_SUFFIXES = (".parquet", ".jsonl", ".json")
+# Sections that are one of several kinds (`source`: a Hub dataset, files or the sample). A recipe that
+# `extends` another and sets one replaces the parent's whole: merged key by key, a child's `path` would sit
+# beside the parent's `dataset`.
+ONE_OF_SECTIONS = ("source",)
+# Keys added after the lock file's format was set, with the default that leaves them out of it.
+LATER_KEYS: dict[tuple[str, str], Any] = {("output", "format"): "parquet", ("card", "model"): None}
 
 
 class _Model(BaseModel):
@@ -97,6 +104,7 @@ class SampleSpec(_Model):
 
 class OutputSpec(_Model):
     dir: str
+    format: Literal["parquet", "jsonl"] = "parquet"  # of the train/test splits (`curate.formats`)
 
 
 class CardSpec(_Model):
@@ -104,6 +112,7 @@ class CardSpec(_Model):
     pretty_name: str | None = None
     language: list[str] = Field(default_factory=lambda: ["en"])
     citation: str | None = None
+    model: str | None = None  # a Hub model id the set is made for: the card links it (and cites it if known)
 
 
 class HubSpec(_Model):
@@ -139,9 +148,15 @@ class RecipeModel(_Model):
 
 @dataclass(frozen=True)
 class FilterStep:
+    """One filter of a recipe: the name the recipe gives it, where its class comes from, its parameters."""
+
     name: str
-    cls: type[registry.Filter]
+    info: registry.FilterInfo
     params: registry.FilterParams
+
+    @property
+    def cls(self) -> type[registry.Filter]:
+        return self.info.cls
 
     @property
     def level(self) -> str:
@@ -149,6 +164,12 @@ class FilterStep:
 
     def params_dict(self) -> dict[str, Any]:
         return self.params.model_dump(mode="json")
+
+    def build(self, context: FilterContext | None = None) -> registry.Filter:
+        """An instance named as the recipe names it (funnel, stats, reports)."""
+        instance = self.cls(self.params, context)
+        instance.name = self.name
+        return instance
 
 
 @dataclass
@@ -163,9 +184,14 @@ class Recipe:
         return self.model.name
 
     def resolved(self) -> dict[str, Any]:
-        """The recipe with every default filled in, as written to `recipe.lock.yaml`."""
+        """The recipe with every default filled in, as written to `recipe.lock.yaml`. Keys added to the recipe
+        format later are left out while at their default, so a recipe that does not use them locks (and
+        hashes) exactly as before they existed."""
         data = self.model.model_dump(mode="json")
         data["filters"] = [{step.name: step.params_dict()} for step in self.steps]
+        for (section, key), default in LATER_KEYS.items():
+            if data[section].get(key) == default:
+                del data[section][key]
         return data
 
     def with_overrides(
@@ -183,7 +209,7 @@ class Recipe:
         if source is not None:
             update["source"] = source
         if out is not None:
-            update["output"] = OutputSpec(dir=out)
+            update["output"] = self.model.output.model_copy(update={"dir": out})
         changes = {"workers": workers, "type": executor, "address": address}
         changes = {key: value for key, value in changes.items() if value is not None}
         if changes:
@@ -205,6 +231,22 @@ def load_recipe(path: str | Path) -> Recipe:
     path = Path(path)
     located = _load_with_extends(path, seen=())
     return build_recipe(located, path)
+
+
+def recipe_from_mapping(data: Mapping[str, Any], base_dir: Path) -> Recipe:
+    """A recipe given as a mapping (from Python) rather than a file: its `extends` and the files its filters
+    name are relative to `base_dir`."""
+    located = Located(dict(data), {(): Position("<recipe mapping>", 0)})
+    parent = located.value.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str | Path):
+            raise CurateError("`extends` must be a file name")
+        parent_path = base_dir / parent
+        if not parent_path.exists():
+            raise CurateError(f"`extends` names {parent}, which does not exist", where=str(base_dir))
+        located = merge(_load_with_extends(parent_path, ()), located, whole=ONE_OF_SECTIONS)
+    # The recipe's folder anchors relative paths; a mapping has none, so it stands as a file in `base_dir`.
+    return build_recipe(located, base_dir / "<recipe>")
 
 
 def parse_recipe(text: str, name: str = "<recipe>") -> Recipe:
@@ -230,7 +272,7 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...]) -> Located:
         raise CurateError(
             f"`extends` names {parent}, which does not exist", where=str(located.where(("extends",)))
         )
-    return merge(_load_with_extends(base_path, (*seen, resolved)), located)
+    return merge(_load_with_extends(base_path, (*seen, resolved)), located, whole=ONE_OF_SECTIONS)
 
 
 def build_recipe(located: Located, path: Path | None) -> Recipe:
@@ -248,32 +290,30 @@ def build_recipe(located: Located, path: Path | None) -> Recipe:
     commit = source_lock.get("commit") if isinstance(source_lock, dict) else None
     if isinstance(commit, str) and commit and model.source.kind == "hub":
         model.source = model.source.model_copy(update={"revision": commit})
-    steps = [_build_step(item, i, located, path) for i, item in enumerate(model.filters)]
+    steps = [_build_step(item, i, located) for i, item in enumerate(model.filters)]
     _check_order(steps, located)
     _check_references(steps, located, path)
     return Recipe(model, steps, path, located)
 
 
-def _build_step(item: Any, index: int, located: Located, path: Path | None) -> FilterStep:
+def _build_step(item: Any, index: int, located: Located) -> FilterStep:
     where = located.where(("filters", index))
     if isinstance(item, str):
         item = {item: {}}
     if not isinstance(item, dict) or len(item) != 1:
         raise CurateError("each filter is `- name: {params}`", where=str(where))
     ((name, params),) = item.items()
-    names = registry.available()
-    if name not in names:
-        guess = registry.closest(str(name), names)
-        hint = f"did you mean {guess!r}?" if guess else f"known filters: {', '.join(names)}"
-        raise CurateError(f"unknown filter {name!r}", where=str(where), hint=hint)
-    cls = registry.get(name)
+    if not isinstance(name, str):
+        raise CurateError(f"a filter name must be text, not {name!r}", where=str(where))
     try:
-        # The recipe's folder lets parameters check the files they name, relative to the recipe.
-        context = {"recipe_dir": str(path.parent) if path else None}
-        parsed = cls.Params.model_validate(params or {}, context=context)
+        info = registry.resolve(name)
+    except CurateError as exc:
+        raise CurateError(str(exc.args[0]), where=str(where), hint=exc.hint) from None
+    try:
+        parsed = info.cls.Params.model_validate(params or {})
     except ValidationError as exc:
-        raise _explain(exc, located, cls.Params, ("filters", index, name)) from None
-    return FilterStep(name, cls, parsed)
+        raise _explain(exc, located, info.cls.Params, ("filters", index, name)) from None
+    return FilterStep(name, info, parsed)
 
 
 def _check_order(steps: list[FilterStep], located: Located) -> None:
@@ -297,7 +337,7 @@ def _check_references(steps: list[FilterStep], located: Located, path: Path | No
     context = FilterContext(recipe_dir=str(path.parent) if path else None)
     for i, step in enumerate(steps):
         try:
-            step.cls(step.params, context).check()
+            step.build(context).check()
         except CurateError as exc:
             where = located.where(("filters", i, step.name))
             detail = f"{exc.where}: {exc.args[0]}" if exc.where else str(exc.args[0])

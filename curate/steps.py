@@ -24,17 +24,18 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-import curate.filters.base
 from curate import traces
-from curate.cache import digest, load_entry, source_code_hash, store_entry
+from curate.cache import digest, load_entry, store_entry
 from curate.clusters import Components
+from curate.codeversion import code_version as closure_version
+from curate.drops import CHAIN_SCHEMA, VERDICT_SCHEMA
 from curate.executors import Executor, Signatures
 from curate.filters import Filter, GlobalFilter, RowFilter
+from curate.filters.base import FilterStats
 from curate.recipe import FilterStep
 from curate.spill import ParquetRows, Spill, write_parquet
 from curate.table import SourceTable
 from curate.tasks import (
-    VERDICT_SCHEMA,
     ChainTask,
     FilterSpec,
     RowFilterTask,
@@ -78,7 +79,7 @@ def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
 @dataclass
 class StepOutput:
     """A step's per-row results: drops (`VERDICT_SCHEMA`) of a row or global filter, or, for the trace
-    chain, every row's result (`traces.CHAIN_SCHEMA`)."""
+    chain, every row's result (`CHAIN_SCHEMA`)."""
 
     name: str
     rows: Rows
@@ -113,9 +114,12 @@ class RunState:
             )
 
 
-def code_version(*filter_classes: type) -> str:
-    modules = {sys.modules[c.__module__] for c in filter_classes}
-    return source_code_hash(curate.filters.base, traces, *sorted(modules, key=lambda m: m.__name__))
+def code_version(*steps: FilterStep) -> str:
+    """The code behind steps' results: the import closure of their filters' modules, of the filter base and of
+    the trace chain (`curate.codeversion`), and the versions of the distributions plugin filters come from."""
+    modules = {"curate.filters.base", "curate.traces", *(step.cls.__module__ for step in steps)}
+    plugins = sorted({(s.info.distribution, s.info.version) for s in steps if s.info.origin != "curate"}, key=str)
+    return digest(closure_version(*sorted(modules)), plugins)
 
 
 def load_cached(key: str) -> tuple[ParquetRows, dict[str, Any]] | None:
@@ -150,14 +154,14 @@ def run_filter_step(
     use_cache: bool,
 ) -> None:
     """A row or global filter over the surviving rows; updates `state` (alive rows, drops, funnel, key)."""
-    key = digest(state.key, step.name, step.params_dict(), code_version(step.cls), f.fingerprint_extra())
+    key = digest(state.key, step.name, step.params_dict(), code_version(step), f.fingerprint_extra())
     ids = np.flatnonzero(state.alive)
     hit = load_cached(key) if use_cache else None
     started = time.perf_counter()
     rows: Rows
     if hit is not None:
         rows = hit[0]
-        f.stats = curate.filters.base.FilterStats.from_dict(hit[1]["filter_stats"])
+        f.stats = FilterStats.from_dict(hit[1]["filter_stats"])
         log.info("%s: cached result (%d of %d rows dropped)", step.name, rows.rows, ids.size)
     else:
         rows = Spill(state.folder, f"step-{len(state.outputs)}", VERDICT_SCHEMA)
@@ -306,7 +310,7 @@ def run_trace_chain(
         strategy,
         format_spec,
         [(s.name, s.params_dict(), f.fingerprint_extra()) for s, f, _ in steps],
-        code_version(*[s.cls for s, _, _ in steps]) if steps else "",
+        code_version(*[s for s, _, _ in steps]) if steps else "",
     )
     ids = np.flatnonzero(state.alive)
     started = time.perf_counter()
@@ -320,7 +324,7 @@ def run_trace_chain(
             f.merge_counters(per_filter.get(f.name, {}).get("counters", {}))
         log.info("trace filters: cached result for %d rows", ids.size)
     else:
-        rows = Spill(state.folder, "traces", traces.CHAIN_SCHEMA)
+        rows = Spill(state.folder, "traces", CHAIN_SCHEMA)
         kwargs = {
             "layout": table.layout(),
             "specs": [spec for _, _, spec in steps],
@@ -334,7 +338,7 @@ def run_trace_chain(
                 rows.append(result.drop(["_stats"]))
         per_filter = {f.name: {**f.stats.as_dict(), "counters": dict(f.merged_counters)} for f in instances}
         if use_cache:
-            store_cached(key, rows, traces.CHAIN_SCHEMA, {"filter_stats": per_filter})
+            store_cached(key, rows, CHAIN_SCHEMA, {"filter_stats": per_filter})
     tally = traces.ChainTally(names)
     state.selected = np.full(table.num_rows, -1, dtype=np.int16)
     for batch in rows.batches(["row_id", "selected", "depth", "reason"]):

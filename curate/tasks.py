@@ -19,20 +19,13 @@ import pyarrow as pa
 
 from curate import filters, traces
 from curate.clusters import identity
+from curate.drops import VERDICT_SCHEMA
 from curate.filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, Verdict
 from curate.formatting import build_messages
 from curate.outputs import SPLIT_SCHEMA
 from curate.table import Layout, SourceTable
-from curate.tokenizer import TokenCounter, load_counter
+from curate.tokenizers import TokenCounter, load_counter
 
-VERDICT_SCHEMA = pa.schema(
-    [
-        ("row_id", pa.int64()),
-        ("reason", pa.string()),
-        ("detail", pa.string()),
-        ("info", pa.string()),
-    ]
-)
 # What the writer asks a worker for: which generation of each row, the counts the chain took, the split.
 WRITE_SCHEMA = pa.schema(
     [("row_id", pa.int64()), ("selected", pa.int64()), ("fields", pa.string()), ("test", pa.bool_())]
@@ -51,6 +44,7 @@ class FilterSpec:
     def build(self) -> Filter:
         cls = filters.get(self.name)
         instance = cls(cls.Params.model_validate(self.params), self.context)
+        instance.name = self.name
         instance.setup()
         return instance
 

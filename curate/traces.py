@@ -23,24 +23,15 @@ from curate import schema
 from curate.filters import Drop, Keep, Trace, TraceFilter
 from curate.table import SourceTable
 
-CHAIN_SCHEMA = pa.schema(
-    [
-        ("row_id", pa.int64()),
-        ("selected", pa.int64()),
-        ("depth", pa.int64()),
-        ("filter", pa.string()),
-        ("reason", pa.string()),
-        ("detail", pa.string()),
-        ("info", pa.string()),
-        ("fields", pa.string()),
-    ]
-)
 LABELS = ("is_reasoning_complete", "finish_reasons", "correctness_math_verify", "correctness_llama")
 NO_GENERATIONS = "no_generations"
 
 
 @dataclass
-class _RowState:
+class RowState:
+    """One row in the chain: its generations in preference order and, once decided, the one chosen or the
+    deepest drop."""
+
     row_id: int
     candidates: list[Trace]
     next: int = 0
@@ -112,18 +103,19 @@ def run_chain(
     columns += [c for c in extra_columns if c not in columns]
     if strategy == "dataset":
         columns.append("messages")
-    results: list[_RowState] = []
+    results: list[RowState] = []
     for chunk in table.iter_rows(columns, row_ids, batch_rows=batch_rows):
         schema.check_lengths(chunk, table.locate)
-        states = [_states(row, strategy) for row in chunk.iter_rows(named=True)]
-        _decide(filters, states)
+        states = [candidates(row, strategy) for row in chunk.iter_rows(named=True)]
+        decide(filters, states)
         results.extend(states)
         if on_rows:
             on_rows(len(states))
     return ChainResult(_to_frame(results, len(filters)), [f.name for f in filters])
 
 
-def _states(row: dict[str, Any], strategy: str) -> _RowState:
+def candidates(row: dict[str, Any], strategy: str) -> RowState:
+    """A source row's generations as traces, in the `select` strategy's preference order."""
     generations = row["generations"] or []
 
     def label(name: str, i: int) -> Any:
@@ -147,10 +139,11 @@ def _states(row: dict[str, Any], strategy: str) -> _RowState:
     ]
     messages = row.get("messages") or []
     chosen = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else None
-    return _RowState(row["row_id"], order_candidates(traces, strategy, chosen))
+    return RowState(row["row_id"], order_candidates(traces, strategy, chosen))
 
 
-def _decide(filters: Sequence[TraceFilter], states: list[_RowState]) -> None:
+def decide(filters: Sequence[TraceFilter], states: list[RowState]) -> None:
+    """Choose each row's generation (or record its deepest drop) in place, round by round."""
     pending = [s for s in states if s.candidates]
     while pending:
         batch = [(s, s.candidates[s.next]) for s in pending]
@@ -176,7 +169,7 @@ def _decide(filters: Sequence[TraceFilter], states: list[_RowState]) -> None:
         pending = [s for s in pending if s.selected is None and s.next < len(s.candidates)]
 
 
-def _to_frame(states: list[_RowState], n_filters: int) -> pl.DataFrame:
+def _to_frame(states: list[RowState], n_filters: int) -> pl.DataFrame:
     rows = []
     for s in states:
         if s.selected is not None:

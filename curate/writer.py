@@ -17,12 +17,13 @@ from typing import overload
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from curate.drops import DROP_SCHEMA, REJECTION_SCHEMA
 from curate.executors import Executor
 from curate.filters import Drop
+from curate.formats import TableWriter
 from curate.formatting import format_kwargs
-from curate.outputs import PARQUET_OPTIONS, REJECTION_SCHEMA, ROW_GROUP, SPLIT_SCHEMA
+from curate.outputs import SPLIT_SCHEMA, SPLITS, RunOutput
 from curate.recipe import FormatSpec
 from curate.sampling import Split
 from curate.steps import RunState, StepOutput, progress
@@ -31,50 +32,7 @@ from curate.tasks import WRITE_SCHEMA, WriteTask
 
 WRITE_BATCH = 1024  # rows per output task
 MERGE_WINDOW = 1 << 16  # source row ids per step of the row-ordered merge of drops
-DROP_SCHEMA = pa.schema(
-    [
-        ("row_id", pa.int64()),
-        ("filter", pa.string()),
-        ("reason", pa.string()),
-        ("detail", pa.string()),
-        ("info", pa.string()),
-    ]
-)
 NOT_SAMPLED = "survived every filter but was not drawn by the seeded sample"
-
-
-class TableWriter:
-    """Parquet with fixed settings, in row groups of exactly `ROW_GROUP` rows (the last one smaller) whatever
-    sizes of tables it is given, so the bytes depend only on the rows."""
-
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.schema = schema
-        self._writer = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)
-        self._pending: list[pa.Table] = []
-        self._rows = 0
-
-    def write(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        self._pending.append(table)
-        self._rows += table.num_rows
-        if self._rows >= ROW_GROUP:
-            merged = pa.concat_tables(self._pending)
-            start = 0
-            while self._rows - start >= ROW_GROUP:
-                self._group(merged.slice(start, ROW_GROUP))
-                start += ROW_GROUP
-            rest = merged.slice(start)
-            self._pending, self._rows = ([rest] if rest.num_rows else []), rest.num_rows
-
-    def _group(self, rows: pa.Table) -> None:
-        # One contiguous chunk per column: the writer's page boundaries follow the chunks it is given.
-        self._writer.write_table(rows.combine_chunks(), row_group_size=ROW_GROUP)
-
-    def close(self) -> None:
-        if self._pending:
-            self._group(pa.concat_tables(self._pending))
-        self._writer.close()
 
 
 class _Cursor:
@@ -110,7 +68,7 @@ def merged(sources: list[Iterator[pa.Table]], num_rows: int, schema: pa.Schema) 
 
 
 def write_splits(
-    staging: Path,
+    output: RunOutput,
     table: SourceTable,
     state: RunState,
     split: Split,
@@ -118,7 +76,7 @@ def write_splits(
     executor: Executor,
     tokenizer: str,
 ) -> None:
-    """Stream the drawn rows, in source order, into `train.parquet` and `test.parquet` (verl's format)."""
+    """Stream the drawn rows, in source order, into the train and test splits, in the output's format."""
     assert state.selected is not None
     chosen = np.union1d(split.train, split.test)
     chain = next(output for output in state.outputs if output.chain)
@@ -129,7 +87,7 @@ def write_splits(
         "tokenizer": tokenizer,
     }
     batches = _write_batches(table, chosen, split.test, state.selected, chain)
-    writers = {name: TableWriter(staging / f"{name}.parquet", SPLIT_SCHEMA) for name in ("train", "test")}
+    writers = {name: output.format.writer(output.split_path(name), SPLIT_SCHEMA) for name in SPLITS}
     with progress(chosen.size, "write") as bar:
         for result in executor.map(WriteTask, kwargs, batches, f"{state.key}-write"):
             test = result.column("_test")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,10 @@ MAX_DEPTH = 64
 @dataclass(frozen=True)
 class Position:
     file: str
-    line: int  # 1-based
+    line: int  # 1-based; 0 for a recipe given as a mapping, which has no lines
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 @dataclass
@@ -146,12 +147,13 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
 
-def merge(base: Located, override: Located) -> Located:
-    """Deep-merge mappings (override wins); lists and scalars are replaced whole."""
+def merge(base: Located, override: Located, whole: Collection[str] = ()) -> Located:
+    """Deep-merge mappings (override wins); lists and scalars are replaced whole, and so are the top-level
+    sections named in `whole`."""
     positions = dict(base.positions)
 
     def walk(b: Any, o: Any, path: KeyPath) -> Any:
-        if isinstance(b, dict) and isinstance(o, dict):
+        if isinstance(b, dict) and isinstance(o, dict) and not (len(path) == 1 and path[0] in whole):
             merged = dict(b)
             for key, value in o.items():
                 merged[key] = (

@@ -19,7 +19,7 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -81,10 +81,29 @@ class FilterParams(BaseModel):
     _no_bool = field_validator("*", mode="before")(classmethod(no_bool_for_number))
 
 
+P = TypeVar("P", bound=FilterParams)
+
+
+@dataclass(frozen=True)
+class TokenBound:
+    """A capability: every row a filter keeps has at most `max_tokens` tokens under `tokenizer` (a spec as
+    `curate.tokenizers.load_counter` takes it), counted on the conversation as verl trains on it. The writer
+    counts `num_tokens` with that tokenizer, the card names it, and `curate train` sizes `data.max_length`
+    from the bound."""
+
+    max_tokens: int
+    tokenizer: str
+
+
+# Report kinds a filter may declare (`Filter.report_kind`); readers find reports by kind, never by name.
+CONTAMINATION = "contamination"  # per benchmark: items checked, items found with the rows that copy them
+
+
 @dataclass
 class FilterContext:
-    """What the engine lends a filter: the recipe seed, a cache folder, the worker count, and the
-    `build_messages` keywords of the recipe's `format` (so token counts see the rows as written)."""
+    """What the engine lends a filter: the recipe seed, a cache folder, the worker count, the recipe's folder
+    (files a filter names are relative to it), and the `build_messages` keywords of the recipe's `format`
+    (so token counts see the rows as written)."""
 
     seed: int = 0
     cache_dir: str | None = None
@@ -140,19 +159,33 @@ class FilterStats:
         }
 
 
-class Filter:
-    """Common base. Subclasses set `name` (by registering), `Params`, and `columns`."""
+class Filter(Generic[P]):
+    """Common base, generic over the parameter model: `class MyFilter(TraceFilter[MyParams])` sets `Params`
+    and types `self.params` as `MyParams`. `name` is the name the recipe uses (set by `register`, or by the
+    registry for a filter named by dotted path)."""
 
-    name: ClassVar[str] = ""
+    name: str = ""
     level: ClassVar[Literal["row", "global", "trace"]]
     Params: ClassVar[type[FilterParams]] = FilterParams
     columns: ClassVar[tuple[str, ...]] = ()
     # Row filters whose per-row work is CPU-bound set this to run in the executor's workers; cheap column
     # filters stay on the driver, where shipping rows would cost more than deciding them.
     parallel: ClassVar[bool] = False
+    # What this filter's report is, for readers that present reports of a kind (the card's decontamination
+    # section reads a CONTAMINATION report); None: a free-form report.
+    report_kind: ClassVar[str | None] = None
 
-    def __init__(self, params: FilterParams | None = None, context: FilterContext | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Params" in cls.__dict__:
+            return
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            for arg in typing.get_args(base):
+                if isinstance(arg, type) and issubclass(arg, FilterParams):
+                    cls.Params = arg
+
+    def __init__(self, params: P | None = None, context: FilterContext | None = None) -> None:
+        self.params: P = params if params is not None else cast(P, self.Params())
         self.context = context or FilterContext()
         self.stats = FilterStats()
         self.merged_counters: Counter = Counter()
@@ -162,8 +195,14 @@ class Filter:
 
     def check(self) -> None:
         """Raise a CurateError for a file or name the parameters refer to that cannot be used (a missing
-        file, an unknown tokenizer), without reading data. `curate validate` and `curate run` both call it
-        while the recipe is loaded, so a recipe that validates is one that runs."""
+        file, an unknown tokenizer), without reading data; relative paths are taken from
+        `context.recipe_dir`. The parameter model checks values alone; anything that looks outside them
+        belongs here. `curate validate` and `curate run` both call it while the recipe is loaded, so a recipe
+        that validates is one that runs."""
+
+    def token_bound(self) -> TokenBound | None:
+        """The token bound this filter guarantees for the rows it keeps, if it enforces one."""
+        return None
 
     def required_columns(self) -> tuple[str, ...]:
         """Source columns this filter reads; may depend on parameters."""
@@ -210,7 +249,7 @@ class Filter:
         return verdicts
 
 
-class RowFilter(Filter):
+class RowFilter(Filter[P]):
     level = "row"
 
     def filter(self, row: Row) -> Verdict:
@@ -223,7 +262,7 @@ class RowFilter(Filter):
         return self._timed(rows, self.filter_batch)
 
 
-class TraceFilter(Filter):
+class TraceFilter(Filter[P]):
     level = "trace"
 
     def filter(self, trace: Trace) -> Verdict:
@@ -236,7 +275,7 @@ class TraceFilter(Filter):
         return self._timed(traces, self.filter_batch)
 
 
-class GlobalFilter(Filter):
+class GlobalFilter(Filter[P]):
     """Decides from all surviving rows at once. The engine computes `signatures` chunk by chunk on its workers.
 
     A filter that only implements `signatures` and `decide` gets every surviving row's signature and columns

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Trace, TraceFilter, Verdict, register
 from pydantic import Field, model_validator
+
+from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Trace, TraceFilter, Verdict, register
 
 
 class MembershipParams(FilterParams):
@@ -17,10 +18,9 @@ class MembershipParams(FilterParams):
         return self
 
 
-class _Membership(RowFilter):
+class _Membership(RowFilter[MembershipParams]):
     """Keep rows whose column value is in `include` (when given) and not in `exclude`."""
 
-    Params = MembershipParams
     column: str = ""
 
     def required_columns(self) -> tuple[str, ...]:
@@ -28,7 +28,7 @@ class _Membership(RowFilter):
 
     def filter(self, row: Row) -> Verdict:
         value = row[self.column]
-        params: MembershipParams = self.params  # type: ignore[assignment]
+        params = self.params
         if value in params.exclude:
             return Drop("excluded", f"{self.column}={value!r} is excluded")
         if params.include is not None and value not in params.include:
@@ -62,22 +62,21 @@ class CorrectnessCountParams(FilterParams):
 
 
 @register("correctness_count")
-class CorrectnessCount(RowFilter):
+class CorrectnessCount(RowFilter[CorrectnessCountParams]):
     """Keep rows where at least `min` generations were judged correct by the dataset's own labels."""
 
-    Params = CorrectnessCountParams
     columns = ("correctness_count",)
 
     def filter(self, row: Row) -> Verdict:
         count = row["correctness_count"]
-        minimum = self.params.min  # type: ignore[attr-defined]
+        minimum = self.params.min
         if count is None or count < minimum:
             return Drop("too_few_correct", f"correctness_count={count} < {minimum}")
         return KEEP
 
 
 @register("is_reasoning_complete")
-class ReasoningComplete(TraceFilter):
+class ReasoningComplete(TraceFilter[FilterParams]):
     """Keep generations the source marks complete (`is_reasoning_complete[i]`); unknown counts as incomplete."""
 
     columns = ("is_reasoning_complete",)
@@ -96,14 +95,13 @@ class FinishReasonParams(FilterParams):
 
 
 @register("finish_reason")
-class FinishReason(TraceFilter):
+class FinishReason(TraceFilter[FinishReasonParams]):
     """Keep generations whose `finish_reasons[i]` is allowed (`stop`: not cut by the 16k generation cap)."""
 
-    Params = FinishReasonParams
     columns = ("finish_reasons",)
 
     def filter(self, trace: Trace) -> Verdict:
-        params: FinishReasonParams = self.params  # type: ignore[assignment]
+        params = self.params
         reason = trace.finish_reason
         if reason is None:
             return (

@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 from pydantic import Field, field_validator
 
 from curate import benchmarks, minhash, textnorm
 from curate.benchmarks import Item
-from curate.cache import digest, file_hash, source_code_hash
+from curate.cache import digest, file_hash
 from curate.errors import CurateError
+from curate.filters import CONTAMINATION, KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 
 CHAR_NGRAM = 5
 # A gram present in this many distinct benchmark problems is stock phrasing, not evidence of a copy.
@@ -270,26 +270,26 @@ class DecontaminateParams(FilterParams):
 
 
 @register("decontaminate")
-class Decontaminate(RowFilter):
+class Decontaminate(RowFilter[DecontaminateParams]):
     """Drop rows whose problem is a copy of a benchmark problem (reason `contaminated`)."""
 
-    Params = DecontaminateParams
     columns = ("problem",)
     parallel = True
+    report_kind = CONTAMINATION
 
     def _files(self) -> list[Path]:
         base = Path(self.context.recipe_dir or ".")
-        return [Path(f) if Path(f).is_absolute() else base / f for f in self.params.files]  # type: ignore[attr-defined]
+        return [Path(f) if Path(f).is_absolute() else base / f for f in self.params.files]
 
     def check(self) -> None:
-        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        params = self.params
         if not params.benchmarks and not params.files:
             raise CurateError("decontaminate: nothing to check against", hint="list `benchmarks` or `files`")
         for path in self._files():
             benchmarks.check_file(path)
 
     def setup(self) -> None:
-        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        params = self.params
         self.check()
         self.index = ContaminationIndex.build(
             params.benchmarks,
@@ -305,7 +305,6 @@ class Decontaminate(RowFilter):
         return digest(
             [file_hash(path) for path in self._files()],
             [file_hash(path) for path in benchmarks.data_files()],
-            source_code_hash(textnorm, minhash, benchmarks),
             CHAR_NGRAM,
             STOCK_GROUPS,
             NUMBER_AGREEMENT,
@@ -320,7 +319,7 @@ class Decontaminate(RowFilter):
 
     def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any]:
         """Every benchmark item found in the source, with the uuids of the rows that copy it, per benchmark."""
-        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        params = self.params
         canonical: dict[tuple[str, str], Item] = {}
         for item in self.index.items:
             if item.wording == f"{item.benchmark}.jsonl" or item.benchmark not in benchmarks.NAMES:

@@ -20,18 +20,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import xxhash
-from curate.filters import KEEP, Drop, FilterParams, GlobalFilter, Verdict, register
 from pydantic import Field
 
 from curate import minhash, textnorm
-from curate.cache import digest, source_code_hash
+from curate.cache import digest
+from curate.filters import KEEP, Drop, FilterParams, GlobalFilter, Verdict, register
 
+D = TypeVar("D", bound="DedupParams")
 _SEED = 1  # datasketch's default MinHash seed
 _VERIFY_PAIRS = 1 << 20  # candidate pairs compared per step (bounds the memory of the comparison)
 # datasketch's (false positive, false negative) weights for choosing bands: every candidate pair is verified,
@@ -80,17 +81,14 @@ class DedupParams(FilterParams):
     )
 
 
-class _Dedup(GlobalFilter):
+class _Dedup(GlobalFilter[D]):
     """Shared survivor rule, drop records and report of both dedup filters."""
 
     reason: str = ""
 
     def required_columns(self) -> tuple[str, ...]:
-        prefer = self.params.prefer_correct  # type: ignore[attr-defined]
+        prefer = self.params.prefer_correct
         return ("problem", "correctness_count") if prefer else ("problem",)
-
-    def fingerprint_extra(self) -> str:
-        return source_code_hash(textnorm, minhash)
 
     def _verdicts(
         self, frame: pl.DataFrame, labels: np.ndarray, similarity: Callable[[int, int], float]
@@ -98,7 +96,7 @@ class _Dedup(GlobalFilter):
         """Keep one row per label (cluster) by the survivor rule; drop the rest naming their survivor."""
         n = frame.height
         uuids = [u or "" for u in frame["uuid"].to_list()]
-        if self.params.prefer_correct and "correctness_count" in frame.columns:  # type: ignore[attr-defined]
+        if self.params.prefer_correct and "correctness_count" in frame.columns:
             correct = frame["correctness_count"].fill_null(0).to_numpy()
         else:
             correct = np.zeros(n, dtype=np.int64)
@@ -146,10 +144,9 @@ class _Dedup(GlobalFilter):
 
 
 @register("exact_dedup")
-class ExactDedup(_Dedup):
+class ExactDedup(_Dedup[DedupParams]):
     """Drop rows whose normalised problem equals an earlier-ranked row's (reason `duplicate`)."""
 
-    Params = DedupParams
     reason = "duplicate"
 
     def signatures(self, rows: pl.DataFrame) -> pa.Array:
@@ -178,35 +175,34 @@ class MinHashDedupParams(DedupParams):
 
 
 @register("minhash_dedup")
-class MinHashDedup(_Dedup):
+class MinHashDedup(_Dedup[MinHashDedupParams]):
     """Drop near-duplicate problems found with MinHash LSH (reason `near_duplicate`)."""
 
-    Params = MinHashDedupParams
     reason = "near_duplicate"
 
     def signatures(self, rows: pl.DataFrame) -> pa.Array:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        params = self.params
         sigs = problem_signatures(rows["problem"].to_list(), params.num_perm, params.ngram)
         return pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
 
     def decide(self, rows: pl.DataFrame, signatures: pa.Array) -> list[Verdict]:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        params = self.params
         flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
         sigs = flat.reshape(len(signatures), params.num_perm)
         labels = near_duplicate_labels(sigs, params.threshold)
         return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
 
     def fingerprint_extra(self) -> str:
-        return digest(super().fingerprint_extra(), _SEED, LSH_WEIGHTS)
+        return digest(_SEED, LSH_WEIGHTS)
 
     def _matrix(self, signatures: pa.Array) -> np.ndarray:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        params = self.params
         flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
         return flat.reshape(len(signatures), params.num_perm)
 
     def bucket_keys(self, signatures: pa.Array) -> np.ndarray:
         """A 64-bit hash of each LSH band, with datasketch's bands for `threshold` and `LSH_WEIGHTS`."""
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        params = self.params
         sigs = self._matrix(signatures).astype(np.uint64)
         bands, rows = lsh_bands(params.threshold, params.num_perm)
         keys = np.empty((sigs.shape[0], bands), dtype=np.uint64)
@@ -220,7 +216,7 @@ class MinHashDedup(_Dedup):
 
     def linked(self, left: pa.Array, right: pa.Array) -> np.ndarray:
         """Datasketch's candidates (one band equal) whose estimated Jaccard similarity reaches `threshold`."""
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        params = self.params
         equal = self._matrix(left) == self._matrix(right)
         share = np.count_nonzero(equal, axis=1) / params.num_perm  # minhash.estimated_jaccard, without floats
         similar = np.flatnonzero(share >= params.threshold)

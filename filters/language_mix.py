@@ -35,8 +35,9 @@ from functools import cache
 from typing import Any
 
 import regex
-from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field, field_validator
+
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 # Scripts a run is named by; a letter in none of them is "Other" (still foreign, never allowed by name).
 SCRIPTS = (
@@ -200,18 +201,14 @@ def _quote(text: str, start: int, end: int) -> str:
 
 
 @register("language_mix")
-class LanguageMix(TraceFilter):
+class LanguageMix(TraceFilter[LanguageMixParams]):
     """Drop generations that switch into another script (a run of Chinese in an English trace, a Cyrillic
     paragraph), ignoring math, code and Greek variables; the problem's own script may be allowed."""
 
-    Params = LanguageMixParams
 
-    @property
-    def _params(self) -> LanguageMixParams:
-        return self.params  # type: ignore[return-value]
 
     def _allowed(self, problem: str) -> frozenset[str]:
-        p = self._params
+        p = self.params
         allowed = frozenset(p.allowed_scripts)
         if p.allow_problem_scripts and not (problem.isascii() or not _FOREIGN.search(problem)):
             allowed |= problem_scripts(problem)
@@ -221,7 +218,7 @@ class LanguageMix(TraceFilter):
         text = trace.text
         if text.isascii() or not _FOREIGN.search(text):
             return KEEP
-        p, g = self._params, trace.index
+        p, g = self.params, trace.index
         allowed = self._allowed(trace.problem)
         mix = measure(text, allowed)
         info = {
@@ -261,7 +258,7 @@ class LanguageMix(TraceFilter):
                 scripts[script] += n
         examples = [{"uuid": uuid, "reason": d.reason, "detail": d.detail} for uuid, d in drops[:10]]
         return {
-            "settings": self._params.model_dump(mode="json"),
+            "settings": self.params.model_dump(mode="json"),
             "dropped": dict(sorted(reasons.items())),
             "foreign_words_by_script": dict(sorted(scripts.items())),
             "examples": examples,

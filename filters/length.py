@@ -14,18 +14,16 @@ rows are never written (a 45K draw from a ~180K pool), so they are never tokenis
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from curate.filters import KEEP, Drop, FilterParams, Keep, Trace, TraceFilter, Verdict, register
 from pydantic import Field, model_validator
 
-from curate.cache import source_code_hash
+from curate.filters import KEEP, Drop, FilterParams, Keep, TokenBound, Trace, TraceFilter, Verdict, register
 from curate.formatting import build_messages
-from curate.tokenizer import TokenCounter, chatml, load_counter, tokenizer_fingerprint
+from curate.tokenizers import TokenCounter, chatml, load_counter, tokenizer_fingerprint
 
 
 class TokenLengthParams(FilterParams):
@@ -45,18 +43,17 @@ class TokenLengthParams(FilterParams):
 
 
 @register("token_length")
-class TokenLength(TraceFilter):
+class TokenLength(TraceFilter[TokenLengthParams]):
     """Keep rows of `min_tokens` to `max_tokens` tokens; their exact count becomes `num_tokens`."""
 
-    Params = TokenLengthParams
     _counter: TokenCounter | None = None
 
     @property
     def spec(self) -> str:
         """The tokenizer spec, with a relative tokenizer.json path taken from the recipe's folder."""
-        from curate.tokenizer_convert import is_path_spec
+        from curate.tokenizers import is_path_spec
 
-        spec: str = self.params.tokenizer  # type: ignore[attr-defined]
+        spec = self.params.tokenizer
         if spec != "qwen3" and is_path_spec(spec) and self.context.recipe_dir:
             path = Path(spec).expanduser()
             if not path.is_absolute():
@@ -64,7 +61,7 @@ class TokenLength(TraceFilter):
         return spec
 
     def check(self) -> None:
-        from curate.tokenizer_convert import check_spec
+        from curate.tokenizers import check_spec
 
         if self.spec != "qwen3":
             check_spec(self.spec)
@@ -79,23 +76,18 @@ class TokenLength(TraceFilter):
         return self._counter
 
     def fingerprint_extra(self) -> str:
-        """The tokenizer's bytes and the tokenizer code: neither is in the parameters or this module."""
-        import curate.tokenizer
-        import curate.tokenizer_convert
+        """The tokenizer's bytes: they are not in the parameters, which only name it."""
+        return tokenizer_fingerprint(self.spec)
 
-        return json.dumps(
-            [
-                tokenizer_fingerprint(self.spec),
-                source_code_hash(curate.tokenizer, curate.tokenizer_convert),
-            ]
-        )
+    def token_bound(self) -> TokenBound:
+        return TokenBound(self.params.max_tokens, self.spec)
 
     def filter(self, trace: Trace) -> Verdict:
         return self.filter_batch([trace])[0]
 
     def filter_batch(self, traces: Sequence[Trace]) -> list[Verdict]:
         counter = self.counter()
-        params: TokenLengthParams = self.params  # type: ignore[assignment]
+        params = self.params
         kwargs = self.context.format_kwargs
         texts = [chatml(build_messages(t.problem, t.text, **kwargs)) for t in traces]
         verdicts: list[Verdict | None] = [None] * len(texts)
@@ -121,7 +113,7 @@ class TokenLength(TraceFilter):
         return [v for v in verdicts if v is not None]
 
     def _too_long(self, n: int, *, exact: bool) -> Drop:
-        bound, name = self.params.max_tokens, self.params.tokenizer  # type: ignore[attr-defined]
+        bound, name = self.params.max_tokens, self.params.tokenizer
         count = f"{n} tokens" if exact else f"at least {n} tokens (byte bound, not tokenised)"
         return Drop(
             "too_long",
@@ -130,7 +122,7 @@ class TokenLength(TraceFilter):
         )
 
     def _too_short(self, n: int, *, exact: bool) -> Drop:
-        bound, name = self.params.min_tokens, self.params.tokenizer  # type: ignore[attr-defined]
+        bound, name = self.params.min_tokens, self.params.tokenizer
         count = f"{n} tokens" if exact else f"at most {n} tokens (byte bound, not tokenised)"
         return Drop(
             "too_short",
@@ -140,7 +132,7 @@ class TokenLength(TraceFilter):
 
     def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any] | None:
         """Drops per reason, how many a byte bound decided, and the exact counts of the too-long rows."""
-        params: TokenLengthParams = self.params  # type: ignore[assignment]
+        params = self.params
         reasons = Counter(d.reason for _, d in drops)
         info = [(uuid, d.reason, d.info or {}) for uuid, d in drops]
         exact = sorted(i["num_tokens"] for _, reason, i in info if reason == "too_long" and i.get("exact"))

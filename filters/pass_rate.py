@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from curate.cache import file_hash
 from curate.errors import CurateError
+from curate.filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
 from curate.jsonl import iter_jsonl
 
 SCORED = "scored.jsonl"
@@ -58,22 +58,6 @@ class PassRateParams(FilterParams):
         default_factory=lambda: ["n/a", "na", "none", "null", "nan", ""],
         description="strings meaning 'not measured' (compared lower-case, stripped)",
     )
-
-    @field_validator("files")
-    @classmethod
-    def _files_exist(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        base = (info.context or {}).get("recipe_dir")
-        if base is None:
-            return value
-        for name in value:
-            path = resolve(name, base)
-            if not path.exists():
-                raise ValueError(f"{name}: no such file or folder (looked for {path})")
-            if path.is_dir() and not (path / SCORED).is_file():
-                raise ValueError(f"{name}: a folder without {SCORED} (score it with `curate eval score`)")
-            if path.is_file() and path.suffix not in (".jsonl", ".parquet"):
-                raise ValueError(f"{name}: not a .jsonl or .parquet file")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> PassRateParams:
@@ -179,7 +163,7 @@ def _read_file(path: Path, params: PassRateParams, missing: frozenset[str]):
         return
     if path.suffix != ".jsonl":
         raise CurateError("pass_rate reads .jsonl and .parquet files", where=str(path))
-    seen_in: dict[str, str] = {}
+    seen_in: dict[str, Any] = {}
     for where, _, record in iter_jsonl(path):
         if not isinstance(record, dict):
             raise CurateError("each line must be a JSON object", where=where)
@@ -194,7 +178,7 @@ def _read_file(path: Path, params: PassRateParams, missing: frozenset[str]):
                     where=where,
                     hint="set `dataset` to the one to read",
                 )
-            seen_in[ident] = record.get("dataset")  # type: ignore[assignment]
+            seen_in[ident] = record.get("dataset")
             correct, total = _scored(record, where)
             yield ident, Measured(correct / total, correct, total, where)
         elif params.id_key in record and params.rate_key in record:
@@ -215,8 +199,8 @@ def _merge(rates: dict[str, Measured], ident: str, new: Measured) -> None:
     old = rates.get(ident)
     if old is None:
         rates[ident] = new
-    elif old.total is not None and new.total is not None:
-        correct, total = old.correct + new.correct, old.total + new.total  # type: ignore[operator]
+    elif old.correct is not None and old.total is not None and new.correct is not None and new.total is not None:
+        correct, total = old.correct + new.correct, old.total + new.total
         rates[ident] = Measured(correct / total, correct, total, old.where)
     elif old.total is None and new.total is None and old.rate == new.rate:
         return
@@ -229,25 +213,30 @@ def _merge(rates: dict[str, Measured], ident: str, new: Measured) -> None:
 
 
 @register("pass_rate")
-class PassRate(RowFilter):
+class PassRate(RowFilter[PassRateParams]):
     """Keep rows whose measured solve rate lies in [min, max], from curate eval results, a file of
     {uuid, pass_rate}, or a dataset column."""
 
-    Params = PassRateParams
 
-    @property
-    def _params(self) -> PassRateParams:
-        return self.params  # type: ignore[return-value]
 
     def _paths(self) -> list[tuple[str, Path]]:
-        return [(name, resolve(name, self.context.recipe_dir)) for name in self._params.files]
+        return [(name, resolve(name, self.context.recipe_dir)) for name in self.params.files]
 
     def required_columns(self) -> tuple[str, ...]:
-        return (self._params.column,) if self._params.column else ("uuid",)
+        return (self.params.column,) if self.params.column else ("uuid",)
+
+    def check(self) -> None:
+        for name, path in self._paths():
+            if not path.exists():
+                raise CurateError(f"{name}: no such file or folder (looked for {path})")
+            if path.is_dir() and not (path / SCORED).is_file():
+                raise CurateError(f"{name}: a folder without {SCORED} (score it with `curate eval score`)")
+            if path.is_file() and path.suffix not in (".jsonl", ".parquet"):
+                raise CurateError(f"{name}: not a .jsonl or .parquet file")
 
     def setup(self) -> None:
-        self.rates = read_rates(self._paths(), self._params) if self._params.files else {}
-        self._missing_values = frozenset(v.strip().lower() for v in self._params.missing_values)
+        self.rates = read_rates(self._paths(), self.params) if self.params.files else {}
+        self._missing_values = frozenset(v.strip().lower() for v in self.params.missing_values)
 
     def fingerprint_extra(self) -> str:
         hashed = []
@@ -257,14 +246,14 @@ class PassRate(RowFilter):
         return "|".join(hashed)
 
     def _rate(self, row: Row) -> float | None:
-        p = self._params
+        p = self.params
         if p.column:
             return parse_rate(row[p.column], self._missing_values, f"row {row['uuid']}, column {p.column!r}")
         measured = self.rates.get(str(row["uuid"]))
         return None if measured is None else measured.rate
 
     def filter(self, row: Row) -> Verdict:
-        p = self._params
+        p = self.params
         rate = self._rate(row)
         if rate is None:
             if p.missing == "keep":
@@ -282,7 +271,7 @@ class PassRate(RowFilter):
 
     def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any] | None:
         """Where the rates came from, how many rows each reason dropped, and the dropped rates by decile."""
-        p = self._params
+        p = self.params
         reasons = Counter(d.reason for _, d in drops)
         deciles: Counter = Counter()
         for _, drop in drops:

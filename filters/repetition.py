@@ -40,8 +40,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field
+
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 CLOSE = "</think>"
 # str.isspace() by code point (all such points are below U+3001), the separators of `str.split()`.
@@ -249,15 +250,11 @@ def _frequent_ngram(text: str, start: int, end: int, ngram: int) -> tuple[str, i
 
 
 @register("repetition")
-class Repetition(TraceFilter):
+class Repetition(TraceFilter[RepetitionParams]):
     """Drop generations that loop: a block repeated back to back, a long pasted copy, a dense repeating
     window, or a loop running into the end of the generation."""
 
-    Params = RepetitionParams
 
-    @property
-    def _params(self) -> RepetitionParams:
-        return self.params  # type: ignore[return-value]
 
     def filter(self, trace: Trace) -> Verdict:
         text = trace.text
@@ -270,7 +267,7 @@ class Repetition(TraceFilter):
         return KEEP
 
     def _check(self, g: int, text: str, offset: int, *, tail: bool) -> Verdict:
-        p = self._params
+        p = self.params
         stats, _ = measure(text, p.ngram, p.window_words)
         where = "answer" if offset else "reasoning"
         end = len(text.rstrip())
@@ -286,7 +283,7 @@ class Repetition(TraceFilter):
                 f"end: {quote!r}",
                 info,
             )
-        if tail and dense and stats.tail_share >= p.max_window_share:  # type: ignore[operator]
+        if tail and dense and p.max_window_share is not None and stats.tail_share >= p.max_window_share:
             quote, count = _frequent_ngram(text, stats.tail_start, len(text), p.ngram)
             return Drop(
                 "repetition_tail",
@@ -331,7 +328,7 @@ class Repetition(TraceFilter):
             if len(bucket) < 5:
                 bucket.append({"uuid": uuid, "detail": drop.detail, **(drop.info or {})})
         return {
-            "settings": self._params.model_dump(mode="json"),
+            "settings": self.params.model_dump(mode="json"),
             "dropped": dict(sorted(reasons.items())),
             "examples": dict(sorted(examples.items())),
         }

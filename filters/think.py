@@ -9,12 +9,9 @@ characters. Checks run in that order and the first failure names the drop.
 
 from __future__ import annotations
 
-from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field
 
-import curate.formatting
-import curate.mathcheck
-from curate.cache import source_code_hash
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from curate.formatting import normalize_trace
 from curate.mathcheck import extract_boxed
 
@@ -32,21 +29,16 @@ class ThinkFormatParams(FilterParams):
 
 
 @register("think_format")
-class ThinkFormat(TraceFilter):
+class ThinkFormat(TraceFilter[ThinkFormatParams]):
     """Exactly one leading `<think>...</think>` with reasoning inside, a boxed answer after it, bounded length."""
 
-    Params = ThinkFormatParams
 
-    @property
-    def _params(self) -> ThinkFormatParams:
-        return self.params  # type: ignore[return-value]
 
     def _normalized(self) -> bool:
         return bool(self.context.format_kwargs.get("normalize_think", True))
 
     def fingerprint_extra(self) -> str:
-        code = source_code_hash(curate.mathcheck, curate.formatting)
-        return f"normalize_think={self._normalized()}|{code}"
+        return f"normalize_think={self._normalized()}"
 
     def filter(self, trace: Trace) -> Verdict:
         text, g = trace.text, trace.index
@@ -69,13 +61,13 @@ class ThinkFormat(TraceFilter):
             return Drop(
                 "empty_reasoning", f"generation {g}: nothing between {OPEN} and {CLOSE}", {"generation": g}
             )
-        if self._params.require_boxed and extract_boxed(text) is None:
+        if self.params.require_boxed and extract_boxed(text) is None:
             return Drop(
                 "no_boxed_after_think",
                 f"generation {g}: no closed \\boxed{{}} after {CLOSE}",
                 {"generation": g},
             )
-        limit = self._params.max_chars
+        limit = self.params.max_chars
         if limit is not None and len(text) + _NORMALIZE_GROWTH > limit:
             chars = len(normalize_trace(text)) if self._normalized() else len(text)
             if chars > limit:

@@ -22,11 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from pydantic import Field
 
-import curate.mathcheck
-from curate.cache import source_code_hash
+from curate.filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 from curate.mathcheck import Verifier, VerifyResult, config_id, extract_boxed
 
 # Verifier status -> drop reason (a "correct" status keeps the trace).
@@ -72,30 +70,26 @@ def _short(text: str) -> str:
 
 
 @register("answer_verify")
-class AnswerVerify(TraceFilter):
+class AnswerVerify(TraceFilter[AnswerVerifyParams]):
     """Keep generations whose boxed final answer is correct (see the module docstring for the modes)."""
 
-    Params = AnswerVerifyParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._verifier: Verifier | None = None
         self._verifier_stats: dict[str, int] | None = None  # kept past close(): the engine reports after it
 
-    @property
-    def _params(self) -> AnswerVerifyParams:
-        return self.params  # type: ignore[return-value]
 
     def fingerprint_extra(self) -> str:
         # Verdicts depend on the extraction/judging code and the math-verify/sympy versions, not only on
         # this module and the parameters.
-        return f"{config_id()}|{source_code_hash(curate.mathcheck)}"
+        return config_id()
 
     def setup(self) -> None:
-        if self._params.mode != "trust_labels" and self._verifier is None:
+        if self.params.mode != "trust_labels" and self._verifier is None:
             cache = verdict_store(self.context.cache_dir)
-            workers = self._params.workers or max(1, self.context.workers)
-            self._verifier = Verifier(workers=workers, timeout=self._params.timeout, cache_path=cache)
+            workers = self.params.workers or max(1, self.context.workers)
+            self._verifier = Verifier(workers=workers, timeout=self.params.timeout, cache_path=cache)
 
     def counters(self) -> dict[str, int]:
         """The verifier's own counts (cache hits, timeouts, restarts), summed over every worker that ran."""
@@ -114,7 +108,7 @@ class AnswerVerify(TraceFilter):
 
     def filter_batch(self, traces: Sequence[Trace]) -> list[Verdict]:
         """All generations of the batch go to the verifier in one call: deduplicated, cached, batched."""
-        params = self._params
+        params = self.params
         if params.mode == "trust_labels":
             return [self._by_label(trace) for trace in traces]
         self.setup()
@@ -160,7 +154,7 @@ class AnswerVerify(TraceFilter):
         )
 
     def _by_label(self, trace: Trace) -> Verdict:
-        label = dataset_label(trace, self._params.llama_fallback)
+        label = dataset_label(trace, self.params.llama_fallback)
         if label is True:
             return KEEP
         info = {
@@ -175,7 +169,7 @@ class AnswerVerify(TraceFilter):
         return Drop("label_false", f"generation {trace.index}: the dataset labels it incorrect", info)
 
     def _by_both(self, trace: Trace, answer: str | None, result: VerifyResult) -> Verdict:
-        label = dataset_label(trace, self._params.llama_fallback)
+        label = dataset_label(trace, self.params.llama_fallback)
         if result.status not in ("correct", "wrong"):  # no verdict of ours to agree with
             return self._by_verification(trace, answer, result)
         if result.ok and label is True:
@@ -201,8 +195,8 @@ class AnswerVerify(TraceFilter):
             if len(shown) < _EXAMPLES:
                 shown.append({"uuid": uuid, **(drop.info or {})})
         return {
-            "mode": self._params.mode,
-            "timeout_s": self._params.timeout,
+            "mode": self.params.mode,
+            "timeout_s": self.params.timeout,
             "judge": config_id(),
             "dropped": dict(sorted(counts.items())),
             "examples": examples,

@@ -36,10 +36,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from curate.filters.decontam import ContaminationIndex
-
 from curate import benchmarks
 from curate.benchmarks import Item
+from curate.filters.decontam import ContaminationIndex
 
 REALDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
 FORMATTING_KINDS = ("whitespace", "case", "delimiters", "latex", "numbering", "prompt", "formatting")

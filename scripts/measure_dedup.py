@@ -32,11 +32,11 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")  # rensa: one thread, like our o
 
 import numpy as np
 import polars as pl
+
+from curate import benchmarks, minhash, textnorm
 from curate.filters import Drop, FilterContext
 from curate.filters.decontam import ContaminationIndex
 from curate.filters.dedup import ExactDedup, MinHashDedup
-
-from curate import benchmarks, minhash, textnorm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from measure_decontam import clean_problems, planted

@@ -22,9 +22,8 @@ from typing import Any
 
 from curate.filters import Drop, FilterContext, Trace
 from curate.filters.length import TokenLength
-
 from curate.formatting import build_messages
-from curate.tokenizer import chatml, load_counter
+from curate.tokenizers import chatml, load_counter
 
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"

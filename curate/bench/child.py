@@ -38,7 +38,7 @@ def filter_alone(recipe_path: Path, index: int, source: Path, workers: int) -> d
     executor = make_executor(spec.executor.type, spec.executor.workers, spec.executor.address)
     context = filter_context(recipe, executor.workers)
     filter_spec = FilterSpec(step.name, step.params_dict(), context)
-    instance = step.cls(step.params, context)
+    instance = step.build(context)
     try:
         with spill_folder() as folder:
             state = initial_state(table, resolved, folder)

@@ -226,7 +226,7 @@ def tokens(corpus: Corpus, *, format_kwargs: dict[str, Any], repeats: int = 3) -
     """MB/s of ChatML rows (problem + shortest generation, as `token_length` counts them)."""
     from curate.bench.baseline import qwen3_tokenizer_folder
     from curate.formatting import build_messages
-    from curate.tokenizer import chatml, load_counter
+    from curate.tokenizers import chatml, load_counter
 
     table = pq.read_table(corpus.path, columns=["problem", "generations"])
     texts = [

@@ -207,7 +207,7 @@ def _filters_alone(config: BenchConfig, recipe: Any, corpus: Corpus, scratch: Pa
     out = []
     for index, step in enumerate(recipe.steps):
         log.info("bench: %s alone on %d rows", step.name, corpus.rows)
-        needed = step.cls(step.params).required_columns()
+        needed = step.build().required_columns()
         base = CHAIN_COLUMNS if step.level == "trace" else ("uuid",)
         columns = tuple(dict.fromkeys([*base, *needed]))
         out.append(

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from curate.errors import CurateError
-
 
 def register(app: typer.Typer) -> None:
     app.command("inspect")(inspect)
@@ -20,16 +18,16 @@ def inspect(
     chars: int = typer.Option(300, "--chars", help="Characters of each message to show."),
 ) -> None:
     """Print the funnel (rows in/out per filter, drops per reason) and a few training rows."""
-    import polars as pl
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from curate.outputs import read_stats
+    from curate.outputs import RunOutput
     from curate.ownership import settle
 
     settle(out_dir)
-    stats = read_stats(out_dir)
+    output = RunOutput(out_dir)
+    stats = output.stats()
     console = Console(width=None if sys.stdout.isatty() else 140)
     table = Table(title=f"{stats.get('recipe', out_dir.name)}: funnel")
     for column in ("step", "level", "rows in", "rows out", "dropped (by reason)", "seconds"):
@@ -49,19 +47,15 @@ def inspect(
     console.print(
         f"source {counts['source']} -> pool {counts['pool']} -> train {counts['train']}, test {counts['test']}"
     )
-    train = out_dir / "train.parquet"
-    if rows and train.exists():
-        try:
-            frame = pl.read_parquet(train, n_rows=rows, columns=["uuid", "source", "num_tokens", "messages"])
-        except Exception as exc:  # polars raises several types for a file that is not parquet
-            raise CurateError(
-                f"not a readable parquet file ({type(exc).__name__})",
-                where=str(train),
-                hint="re-run `curate run RECIPE` to write it again",
-            ) from None
-        for record in frame.iter_rows(named=True):
-            console.rule(f"{record['uuid']} ({record['source']}, {record['num_tokens']} tokens)")
-            for message in record["messages"] or []:
-                text = message["content"] or ""
-                shown = text if len(text) <= chars else text[: chars // 2] + " [...] " + text[-chars // 2 :]
-                console.print(Text.assemble((str(message["role"]), "bold"), ": ", shown), highlight=False)
+    if rows and output.split_path("train").exists():
+        shown = 0
+        for batch in output.split_batches("train", ["uuid", "source", "num_tokens", "messages"]):
+            for record in batch.slice(0, rows - shown).to_pylist():
+                console.rule(f"{record['uuid']} ({record['source']}, {record['num_tokens']} tokens)")
+                for message in record["messages"] or []:
+                    text = message["content"] or ""
+                    cut = text if len(text) <= chars else text[: chars // 2] + " [...] " + text[-chars // 2 :]
+                    console.print(Text.assemble((str(message["role"]), "bold"), ": ", cut), highlight=False)
+                shown += 1
+            if shown >= rows:
+                break

@@ -82,16 +82,18 @@ def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> No
 
 
 def list_filters() -> None:
-    """List the registered filters with their parameters and defaults."""
+    """List the filters, curate's own and those of installed plugins, with their parameters and defaults."""
     from curate import filters
 
     for name in filters.available():
-        cls = filters.get(name)
+        info = filters.resolve(name)
+        cls = info.cls
         params = ", ".join(
             f"{key}={field.get_default(call_default_factory=True)!r}"
             if not field.is_required()
             else f"{key} (required)"
             for key, field in cls.Params.model_fields.items()
         )
+        origin = f" (plugin: {info.distribution} {info.version})" if info.origin == "plugin" else ""
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        typer.echo(f"{name} [{cls.level}] {params}\n    {doc}")
+        typer.echo(f"{name} [{cls.level}]{origin} {params}\n    {doc}")

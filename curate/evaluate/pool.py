@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from curate.cache import temp_path_for
 from curate.errors import CurateError
+from curate.outputs import RunOutput
 
 log = logging.getLogger("curate")
 
@@ -42,9 +41,9 @@ def write_pool_suite(target: str, out: Path, *, dataset: str = "pool", split: st
         raise CurateError(f"unknown split {split!r}", hint=f"use one of {', '.join(SPLITS)}")
     if not dataset:
         raise CurateError("--dataset must be a non-empty name")
-    path = Path(target)
-    if path.is_dir() and (path / "stats.json").is_file():
-        rows = _output_rows(path, split)
+    output = RunOutput(target)
+    if output.is_output():
+        rows = _output_rows(output, split)
     else:
         if split != "all":
             raise CurateError("--split applies to a curate output folder", hint="leave it out for a source")
@@ -76,32 +75,26 @@ def write_pool_suite(target: str, out: Path, *, dataset: str = "pool", split: st
     return PoolSuite(out, written, no_answer)
 
 
-def _output_rows(folder: Path, split: str) -> Iterator[tuple[str, str, str]]:
+def _output_rows(output: RunOutput, split: str) -> Iterator[tuple[str, str, str]]:
     """A curate output's rows, the problem recovered from the user turn."""
-    import polars as pl
-
-    lock = folder / "recipe.lock.yaml"
-    template = "{problem}"
-    if lock.is_file():
-        data = yaml.safe_load(lock.read_text(encoding="utf-8")) or {}
-        template = ((data.get("format") or {}).get("user_template")) or template
+    template = output.user_template()
     prefix, _, suffix = template.partition("{problem}")
     names = ("train", "test") if split == "all" else (split,)
     for name in names:
-        file = folder / f"{name}.parquet"
+        file = output.split_path(name)
         if not file.is_file():
             if split != "all":
-                raise CurateError(f"no {name}.parquet here", where=str(folder))
+                raise CurateError(f"no {file.name} here", where=str(output.path))
             continue
-        frame = pl.read_parquet(file, columns=["uuid", "answer", "messages"])
-        for uuid, answer, messages in frame.iter_rows():
-            user = next((m["content"] for m in messages if m["role"] == "user"), None)
-            if user is None or not (user.startswith(prefix) and user.endswith(suffix)):
-                raise CurateError(
-                    f"row {uuid}: the user turn does not follow the recipe's user_template {template!r}",
-                    where=str(file),
-                )
-            yield uuid, user[len(prefix) : len(user) - len(suffix)], answer
+        for batch in output.split_batches(name, ["uuid", "answer", "messages"]):
+            for uuid, answer, messages in zip(*(batch.column(c).to_pylist() for c in ("uuid", "answer", "messages"))):
+                user = next((m["content"] for m in messages if m["role"] == "user"), None)
+                if user is None or not (user.startswith(prefix) and user.endswith(suffix)):
+                    raise CurateError(
+                        f"row {uuid}: the user turn does not follow the recipe's user_template {template!r}",
+                        where=str(file),
+                    )
+                yield uuid, user[len(prefix) : len(user) - len(suffix)], answer
 
 
 def _source_rows(target: str) -> Iterator[tuple[str, str, str]]:

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.errors import CurateError
-from curate.yamlpos import load_yaml
+from curate.filters import TokenBound
+from curate.outputs import RunOutput
 
 ROLES = ("system", "user", "assistant")
 SPOT_CHECKS = 8  # rows whose stored num_tokens are recounted, to catch a parquet curate did not write
@@ -32,17 +33,11 @@ class Split:
 
 
 @dataclass(frozen=True)
-class TokenBound:
-    max_tokens: int
-    tokenizer: str  # what the recipe's token_length filter counted with
-
-
-@dataclass(frozen=True)
 class CuratedOutput:
     dir: Path
     train: Split
     test: Split | None  # None when there is no test.parquet or it has no rows
-    bound: TokenBound | None  # the recipe's token_length filter, from recipe.lock.yaml
+    bound: TokenBound | None  # the tightest token bound a filter of the recipe declared (recipe.lock.yaml)
     recipe: str | None
 
     @property
@@ -54,38 +49,30 @@ def inspect_output(out_dir: Path) -> CuratedOutput:
     out_dir = out_dir.resolve()
     if not out_dir.is_dir():
         raise CurateError("no such folder", where=str(out_dir), hint="pass a `curate run` output folder")
-    train_path = out_dir / "train.parquet"
+    output = RunOutput(out_dir)
+    if output.format.name != "parquet":
+        raise CurateError(
+            f"the splits are {output.format.name} files, and verl's MultiTurnSFTDataset reads parquet",
+            where=str(out_dir),
+            hint="run the recipe with `output: {format: parquet}` (the default) for `curate train`",
+        )
+    train_path = output.split_path("train")
     if not train_path.exists():
         raise CurateError(
             "no train.parquet here", where=str(out_dir), hint="run `curate run RECIPE` to produce one"
         )
-    recipe, bound = read_lock(out_dir / "recipe.lock.yaml")
+    lock = output.lock()
+    bound = output.token_bound()
     recount = bound is None or bound.tokenizer == "qwen3"
     train = check_split(train_path, recount=recount)
     if train.rows == 0:
         raise CurateError("train.parquet has no rows", where=str(train_path))
-    test_path = out_dir / "test.parquet"
+    test_path = output.split_path("test")
     test = check_split(test_path, recount=recount) if test_path.exists() else None
-    return CuratedOutput(out_dir, train, test if test and test.rows else None, bound, recipe)
-
-
-def read_lock(path: Path) -> tuple[str | None, TokenBound | None]:
-    """The recipe name and the tightest `token_length` bound of a `recipe.lock.yaml` (None if absent)."""
-    if not path.exists():
-        return None, None
-    lock = load_yaml(path).value
-    if not isinstance(lock, dict) or not isinstance(lock.get("filters") or [], list):
-        raise CurateError("not a curate recipe.lock.yaml", where=str(path), hint="re-run `curate run RECIPE`")
-    bounds = []
-    for item in lock.get("filters") or []:
-        if isinstance(item, dict) and isinstance(item.get("token_length"), dict):
-            params = item["token_length"]
-            if isinstance(params.get("max_tokens"), int) and not isinstance(params["max_tokens"], bool):
-                bounds.append(TokenBound(params["max_tokens"], str(params.get("tokenizer") or "qwen3")))
-    name = lock.get("name")
-    return name if isinstance(name, str) else None, min(
-        bounds, key=lambda b: b.max_tokens
-    ) if bounds else None
+    name = lock.get("name") if lock else None
+    return CuratedOutput(
+        out_dir, train, test if test and test.rows else None, bound, name if isinstance(name, str) else None
+    )
 
 
 def check_split(path: Path, *, recount: bool = True) -> Split:
@@ -166,7 +153,7 @@ def _check_turns(frame: pl.DataFrame, path: Path) -> None:
 def _tokens(frame: pl.DataFrame, path: Path, spot_check: bool, checked: int) -> tuple[pl.Series, int]:
     """Each row's `num_tokens`, counted where the column is missing or null; a few stored counts are
     recounted, since a stale count would let an over-long row through to verl."""
-    from curate.tokenizer import load_counter
+    from curate.tokenizers import load_counter
 
     stored = frame["num_tokens"] if "num_tokens" in frame.columns else pl.Series([None] * frame.height)
     missing = stored.is_null()

@@ -34,7 +34,7 @@ Scheduler = Literal["local", "slurm"]
 
 def training_chat_template() -> str:
     """ChatML, each turn verbatim: under it verl trains on the whole assistant turn, think block included,
-    and renders exactly `curate.tokenizer.chatml(messages)`, the text `token_length` counts."""
+    and renders exactly `curate.tokenizers.chatml(messages)`, the text `token_length` counts."""
     return TEMPLATE_PATH.read_text(encoding="utf-8").rstrip("\n")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from huggingface_hub.repocard import metadata_load
 from typer.testing import CliRunner
 
 from curate import benchmarks
-from curate.card import MODEL_CITATION, OPENR1_CITATION, TOKEN_PLOT, size_category, write_card
+from curate.card import MODEL, MODEL_CITATION, OPENR1, OPENR1_CITATION, TOKEN_PLOT, size_category, write_card
 from curate.cli import app
 from curate.engine import run_recipe
 from curate.errors import CurateError
@@ -163,7 +164,48 @@ def test_card_describes_its_files(curated: Path) -> None:
         assert f"`{digest}`" in hashes
     assert (curated / "recipe.lock.yaml").read_text().strip() in section(card, "Recipe")
     citations = section(card, "Citation")
-    assert CITATION in citations and OPENR1_CITATION in citations and MODEL_CITATION in citations
+    # A local source and no `card.model`: the recipe's own citation only.
+    assert CITATION in citations and OPENR1_CITATION not in citations and MODEL_CITATION not in citations
+    assert "Qwen3 tokenizer" in section(card, "Token lengths")
+
+
+def edit_lock(out: Path, change: Callable[[dict], None]) -> None:
+    lock = yaml.safe_load((out / "recipe.lock.yaml").read_text())
+    change(lock)
+    (out / "recipe.lock.yaml").write_text(yaml.safe_dump(lock, sort_keys=False))
+
+
+def test_citations_follow_the_source_and_model_used(out: Path) -> None:
+    stats = json.loads((out / "stats.json").read_text())
+    stats["source"] = {"kind": "hub", "dataset": OPENR1, "config": "all", "split": "train", "revision": "main"}
+    (out / "stats.json").write_text(json.dumps(stats))
+    edit_lock(out, lambda lock: lock["card"].update(model=MODEL, citation=None))
+    citations = section(write_card(out), "Citation")
+    assert OPENR1_CITATION in citations and MODEL_CITATION in citations and CITATION not in citations
+    assert f"[Qwen3-4B-SFT-Math](https://huggingface.co/{MODEL})" in citations
+
+    stats["source"]["dataset"] = "someone/other-math"
+    (out / "stats.json").write_text(json.dumps(stats))
+    edit_lock(out, lambda lock: lock["card"].update(model="someone/model-x"))
+    citations = section(write_card(out), "Citation")
+    assert "@misc" not in citations
+    assert "[someone/other-math](https://huggingface.co/datasets/someone/other-math): see its dataset card" in citations
+    assert "[model-x](https://huggingface.co/someone/model-x)." in citations
+    assert front_matter(out / "README.md")["source_datasets"] == ["someone/other-math"]
+
+
+def test_the_card_names_the_tokenizer_the_recipe_counted_with(out: Path) -> None:
+    edit_lock(
+        out,
+        lambda lock: lock["filters"].append(
+            {"token_length": {"max_tokens": 9000, "min_tokens": 0, "tokenizer": "tok/tokenizer.json"}}
+        ),
+    )
+    card = write_card(out)
+    tokens = section(card, "Token lengths")
+    assert "counted with the tokenizer `tok/tokenizer.json`" in tokens and "Qwen3" not in tokens
+    assert "counted with the tokenizer `tok/tokenizer.json`" in section(card, "Use")
+    assert "Every row has at most 9,000 tokens (`token_length`)" in section(card, "Use")
 
 
 def test_card_and_plot_are_byte_identical_across_runs(tmp_path: Path) -> None:
@@ -190,6 +232,7 @@ def test_a_recipe_without_decontamination_is_flagged(out: Path) -> None:
     stats = json.loads((out / "stats.json").read_text())
     stats["funnel"] = [e for e in stats["funnel"] if e["filter"] != "decontaminate"]
     (out / "stats.json").write_text(json.dumps(stats))
+    edit_lock(out, lambda lock: lock.update(filters=[f for f in lock["filters"] if "decontaminate" not in f]))
     (out / "decontaminate_report.json").unlink()
     decontam = section(write_card(out), "Decontamination")
     assert "> [!CAUTION]" in decontam and "ran no decontamination filter" in decontam

@@ -9,11 +9,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from curate.filters import Drop, FilterContext
 
 from curate import benchmarks, spill, steps
 from curate.clusters import Components, bucket_pairs, identity
 from curate.executors import LocalExecutor
+from curate.filters import Drop, FilterContext
 from curate.recipe import parse_recipe
 from curate.sample import OPENR1_SCHEMA, generate
 from curate.table import SourceTable
@@ -68,7 +68,7 @@ def test_engine_clustering_equals_the_filters_own_decision(
                 f"name: t\nsource: {{sample: true}}\noutput: {{dir: out}}\nfilters:\n  - {text}\n"
             )
             step = recipe.steps[0]
-            f = step.cls(step.params, FilterContext())
+            f = step.build(FilterContext())
             f.setup()
             frame = table.read(["uuid", *f.required_columns()])
             expected = {

@@ -15,7 +15,7 @@ from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.outputs import SPLIT_SCHEMA
 from curate.recipe import load_recipe
-from curate.tokenizer import load_counter
+from curate.tokenizers import load_counter
 from tests import openr1_rows as rows
 
 RECIPE = """\

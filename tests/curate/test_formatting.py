@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from curate.formatting import build_messages, normalize_trace
-from curate.tokenizer import chatml
+from curate.tokenizers import chatml
 
 
 @pytest.mark.parametrize(

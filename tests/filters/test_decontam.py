@@ -11,12 +11,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from curate.filters import Drop, FilterContext, Row
-from curate.filters.decontam import ContaminationIndex, Decontaminate, DecontaminateParams
 
 from curate import benchmarks
 from curate.engine import run_recipe
 from curate.errors import CurateError
+from curate.filters import Drop, FilterContext, Row
+from curate.filters.decontam import ContaminationIndex, Decontaminate, DecontaminateParams
 from curate.recipe import load_recipe, parse_recipe
 from curate.textnorm import normalize
 from tests import openr1_rows as rows

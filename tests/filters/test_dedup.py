@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from curate.filters import Drop
-from curate.filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
 
 from curate import benchmarks, minhash
 from curate.engine import run_recipe
+from curate.filters import Drop
+from curate.filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
 from curate.recipe import load_recipe
 from curate.textnorm import normalize_many
 from tests import openr1_rows as rows

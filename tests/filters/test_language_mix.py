@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from curate.filters import KEEP, Drop, FilterContext, Trace
-from curate.filters.language_mix import LanguageMix, LanguageMixParams, measure
 
 from curate.errors import CurateError
+from curate.filters import KEEP, Drop, FilterContext, Trace
+from curate.filters.language_mix import LanguageMix, LanguageMixParams, measure
 from curate.recipe import load_recipe
 
 DATA = Path(__file__).resolve().parents[1] / "data"

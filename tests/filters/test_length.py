@@ -8,18 +8,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from curate.filters import Drop, FilterContext, Keep, Trace
-from curate.filters.length import TokenLength
 from pydantic import ValidationError
 
 from curate import filters
 from curate.engine import run_recipe
 from curate.errors import CurateError
+from curate.filters import Drop, FilterContext, Keep, Trace
+from curate.filters.length import TokenLength
 from curate.formatting import build_messages
 from curate.recipe import load_recipe
-from curate.tokenizer import chatml, load_counter
+from curate.tokenizers import chatml, load_counter
 from tests import openr1_rows as rows
-from tests.curate.test_tokenizer import (
+from tests.curate.tokenizers.test_qwen3 import (
     CRAFTED,
     TRAINING_TEMPLATE,
     hf_chat_ids,
@@ -216,7 +216,7 @@ def test_written_counts_use_the_filters_tokenizer(tmp_path: Path) -> None:
     from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
     from tokenizers import models as tk_models
 
-    from curate.tokenizer import QWEN_PATTERN
+    from curate.tokenizers import QWEN_PATTERN
 
     data = rows.many(8)
     tokenizer = Tokenizer(tk_models.BPE())

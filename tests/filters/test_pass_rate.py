@@ -11,13 +11,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from curate.filters import FilterContext, Row
-from curate.filters.pass_rate import PassRate, PassRateParams, parse_rate
 
 from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.evaluate.pool import write_pool_suite
 from curate.evaluate.scoring import score_file
+from curate.filters import FilterContext, Row
+from curate.filters.pass_rate import PassRate, PassRateParams, parse_rate
 from curate.recipe import load_recipe
 from curate.sample import OPENR1_SCHEMA
 from tests import openr1_rows as rows

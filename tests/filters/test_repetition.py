@@ -9,11 +9,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from curate.filters import KEEP, Drop, FilterContext, Trace
-from curate.filters.repetition import Repetition, RepetitionParams, measure
 
 from curate.engine import run_recipe
 from curate.errors import CurateError
+from curate.filters import KEEP, Drop, FilterContext, Trace
+from curate.filters.repetition import Repetition, RepetitionParams, measure
 from curate.recipe import load_recipe
 from tests import openr1_rows as rows
 

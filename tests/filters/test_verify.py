@@ -8,11 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from curate.filters import KEEP, Drop, FilterContext, Keep, Trace
-from curate.filters.verify import AnswerVerify, AnswerVerifyParams, dataset_label
 
 from curate.engine import run_recipe
 from curate.errors import CurateError
+from curate.filters import KEEP, Drop, FilterContext, Keep, Trace
+from curate.filters.verify import AnswerVerify, AnswerVerifyParams, dataset_label
 from curate.recipe import load_recipe
 from tests import openr1_rows as rows
 

@@ -390,7 +390,7 @@ def test_broken_think_blocks(sample: Sample) -> None:
 
 
 def test_overlong_and_token_heavy_rows_exceed_16k_qwen3_tokens(sample: Sample) -> None:
-    from curate.tokenizer import load_counter
+    from curate.tokenizers import load_counter
 
     encoding = load_counter("qwen3").encoding
     for kind, over_chars in (("overlong", True), ("token_heavy", False)):

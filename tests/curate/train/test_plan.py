@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from curate.errors import CurateError
-from curate.tokenizer import chatml
+from curate.tokenizers import chatml
 from curate.train.plan import Request, build_plan, hydra_value, parse_extra, training_chat_template
 from curate.train.verl_env import compose, find_verl
 from tests.curate.train.handoff import curate_output

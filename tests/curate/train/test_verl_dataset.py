@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import torch
 
-from curate.tokenizer import chatml, load_counter
+from curate.tokenizers import chatml, load_counter
 from curate.train.plan import Request, build_plan, training_chat_template
 from curate.train.verl_env import compose, find_verl
 

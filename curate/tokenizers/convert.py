@@ -24,7 +24,7 @@ from typing import Any
 import tiktoken
 
 from curate.errors import CurateError
-from curate.tokenizer import TokenCounter
+from curate.tokenizers.counter import TokenCounter
 
 # The pre-tokenizer pattern of `ByteLevel(use_regex=True)` (GPT-2's), in the form tiktoken's r50k uses.
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
