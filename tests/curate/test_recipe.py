@@ -119,6 +119,20 @@ def test_extends_merges_and_keeps_positions(tmp_path: Path) -> None:
         load_recipe(inherited)
 
 
+def test_a_child_source_replaces_the_parents_whole(tmp_path: Path) -> None:
+    write(tmp_path, "hub.yaml", BASE.replace("  path: data.parquet", "  dataset: open-r1/OpenR1-Math-220k\n  config: all"))
+    child = load_recipe(write(tmp_path, "local.yaml", "extends: hub.yaml\nsource: {path: mine.parquet}\n"))
+    source = child.model.source
+    assert (source.kind, source.path, source.dataset, source.config) == ("path", "mine.parquet", None, "default")
+    sample = load_recipe(write(tmp_path, "sample.yaml", "extends: local.yaml\nsource:\n  sample: true\n  rows: 50\n"))
+    assert (sample.model.source.kind, sample.model.source.rows) == ("sample", 50)
+    # Other sections still merge key by key.
+    assert sample.model.sample is not None and sample.model.sample.size == 100
+    bad = write(tmp_path, "bad.yaml", "extends: hub.yaml\nsource:\n  path: a.parquet\n  sample: true\n")
+    with pytest.raises(CurateError, match=r"bad.yaml:2: source: set exactly one of"):
+        load_recipe(bad)
+
+
 def test_extends_cycle_and_missing_parent(tmp_path: Path) -> None:
     a = write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
     write(tmp_path, "b.yaml", "extends: a.yaml\nname: b\n")
