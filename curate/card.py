@@ -227,7 +227,7 @@ def write_token_plot(splits: list[SplitData], path: Path, label: str = "Qwen3 ch
         # Density, so a 200-row test split is comparable with a 45K-row train split.
         axes.hist(
             values,
-            bins=bins,
+            bins=bins.tolist(),
             density=True,
             alpha=0.55,
             label=f"{name} ({values.size:,} rows)",

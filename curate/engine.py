@@ -96,7 +96,7 @@ def initial_state(table: SourceTable, source: ResolvedSource, folder: Path) -> R
 
 def trace_chain(
     recipe: Recipe,
-    steps: list[tuple[FilterStep, Filter, FilterSpec]],
+    steps: list[tuple[FilterStep, TraceFilter, FilterSpec]],
     table: SourceTable,
     state: RunState,
     executor: Executor,

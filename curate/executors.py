@@ -427,7 +427,8 @@ class RayExecutor(Executor):
         def submit(batch: pa.Table) -> Any:
             firsts.append(sum(len(i) for i in ids))
             ids.append(batch.column("row_id").to_numpy())
-            signatures, keys, count = self._signature_call.remote(factory, key, shared, batch)
+            call: Any = self._signature_call  # declared with num_returns=3: three references
+            signatures, keys, count = call.remote(factory, key, shared, batch)
             refs.append((signatures, keys))
             return count  # the one small value fetched: it carries the task's error, if any
 

@@ -475,7 +475,7 @@ class _Run:
         self.cacheable = [True] * len(self.items)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext:
     """forkserver: a clean single-threaded parent with math-verify preloaded, so a replacement worker starts
     in milliseconds and never inherits the caller's threads or open files; spawn where there is no fork."""
     if "forkserver" in multiprocessing.get_all_start_methods():

@@ -266,7 +266,7 @@ def _patterns(meta: dict[str, Any], spec: SourceSpec) -> list[str]:
         for entry in data_files or []:
             if isinstance(entry, dict) and entry.get("split") == spec.split:
                 paths = entry.get("path")
-                return [paths] if isinstance(paths, str) else list(paths)
+                return [paths] if isinstance(paths, str) else list(paths or [])
     defaults = _DEFAULT_PATTERNS.get(spec.config, [f"{spec.config}/{{split}}-*.parquet"])
     return [p.format(split=spec.split) for p in defaults]
 

@@ -30,7 +30,7 @@ from curate.clusters import Components
 from curate.codeversion import code_version as closure_version
 from curate.drops import CHAIN_SCHEMA, VERDICT_SCHEMA
 from curate.executors import Executor, Signatures
-from curate.filters import Filter, GlobalFilter, RowFilter
+from curate.filters import Filter, GlobalFilter, RowFilter, TraceFilter
 from curate.filters.base import FilterStats
 from curate.recipe import FilterStep
 from curate.spill import ParquetRows, Spill, write_parquet
@@ -292,7 +292,7 @@ def cluster(
 
 
 def run_trace_chain(
-    steps: list[tuple[FilterStep, Filter, FilterSpec]],
+    steps: list[tuple[FilterStep, TraceFilter, FilterSpec]],
     table: SourceTable,
     state: RunState,
     *,

@@ -65,12 +65,14 @@ class SourceTable:
         """`hub` = (dataset, commit, repo path of each file): a worker whose copy of a file is not at the
         driver's path finds it in its own Hugging Face cache (or downloads it) at that commit."""
         self.files = files
-        self._parquet: list[pq.ParquetFile | None] = [open_parquet(f) for f in files]
-        counts = [pf.metadata.num_rows for pf in self._parquet]  # type: ignore[union-attr]
+        opened = [open_parquet(f) for f in files]
+        # Files are opened lazily where a table is rebuilt from its layout (`from_layout`, on the workers).
+        self._parquet: list[pq.ParquetFile | None] = list(opened)
+        counts = [pf.metadata.num_rows for pf in opened]
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.num_rows = int(self.offsets[-1])
-        self._columns = [set(pf.schema_arrow.names) for pf in self._parquet]  # type: ignore[union-attr]
-        self._group_starts = [_group_starts(pf) for pf in self._parquet]  # type: ignore[arg-type]
+        self._columns = [set(pf.schema_arrow.names) for pf in opened]
+        self._group_starts = [_group_starts(pf) for pf in opened]
         self._hub = hub
 
     @classmethod
@@ -110,7 +112,7 @@ class SourceTable:
                         where=str(path),
                         hint="point the source at OpenR1-shaped data or remove the step that needs it",
                     )
-        schema.check_types(self.files, [pf.schema_arrow for pf in self._parquet])
+        schema.check_types(self.files, [self._file(i).schema_arrow for i in range(len(self.files))])
         labels = [c for c in schema.LABELS if c in self.common_columns()]
         schema.check_rows(self.iter_rows(["uuid", "problem", *labels], batch_rows=65536), self.locate)
 

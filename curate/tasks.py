@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,7 +21,7 @@ import pyarrow as pa
 from curate import filters, traces
 from curate.clusters import identity
 from curate.drops import VERDICT_SCHEMA
-from curate.filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, Verdict
+from curate.filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, TraceFilter, Verdict
 from curate.formatting import build_messages
 from curate.outputs import SPLIT_SCHEMA
 from curate.table import Layout, SourceTable
@@ -115,7 +116,11 @@ class ChainTask:
     def __init__(self, layout: Layout, specs: list[FilterSpec], strategy: str, batch_rows: int) -> None:
         self.table = SourceTable.from_layout(layout)
         # One process per chain worker: nested pools inside it (e.g. the answer verifier) get one worker.
-        self.filters = [replace(s, context=replace(s.context, workers=1)).build() for s in specs]
+        self.filters: list[TraceFilter] = []
+        for spec in specs:
+            built = replace(spec, context=replace(spec.context, workers=1)).build()
+            assert isinstance(built, TraceFilter)
+            self.filters.append(built)
         self.strategy = strategy
         self.batch_rows = batch_rows
         self.extra = sorted({c for f in self.filters for c in f.required_columns()})
@@ -128,7 +133,7 @@ class ChainTask:
             self.filters,
             self.table,
             _ids(batch),
-            strategy=self.strategy,  # type: ignore[arg-type]
+            strategy=self.strategy,
             extra_columns=self.extra,
             batch_rows=self.batch_rows,
         )
@@ -192,7 +197,7 @@ class WriteTask:
         return table.append_column("_test", batch.column("test"))
 
 
-def merge_chain_stats(instances: list[Filter], table: pa.Table) -> None:
+def merge_chain_stats(instances: Sequence[Filter], table: pa.Table) -> None:
     """Add a batch's per-filter counts into the driver's filter instances."""
     by_name = {f.name: f for f in instances}
     cell = table.column("_stats")[0].as_py() if table.num_rows else None

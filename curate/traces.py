@@ -170,7 +170,7 @@ def decide(filters: Sequence[TraceFilter], states: list[RowState]) -> None:
 
 
 def _to_frame(states: list[RowState], n_filters: int) -> pl.DataFrame:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for s in states:
         if s.selected is not None:
             rows.append(

@@ -139,8 +139,9 @@ class _Builder:
                 key = self.loader.construct_object(key_node, deep=True)
                 if key in result:
                     raise CurateError(f"key {key!r} appears twice", where=self.where(key_node))
-                result[key] = self.build(value_node, (*path, key))
-                self.out[(*path, key)] = Position(self.name, key_node.start_mark.line + 1)
+                child = (*path, key)
+                result[key] = self.build(value_node, child)
+                self.out[child] = Position(self.name, key_node.start_mark.line + 1)
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
@@ -159,7 +160,9 @@ def merge(base: Located, override: Located, whole: Collection[str] = ()) -> Loca
                 merged[key] = (
                     walk(b.get(key), value, (*path, key)) if key in b else _take(value, (*path, key))
                 )
-            positions[path] = override.positions.get(path, positions.get(path))
+            position = override.positions.get(path, positions.get(path))
+            if position is not None:
+                positions[path] = position
             return merged
         return _take(o, path)
 

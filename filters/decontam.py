@@ -216,9 +216,9 @@ class ContaminationIndex:
             index = self.exact.get(text) if text else None
             if index is not None:
                 best[row] = Match(self.items[index], 1.0, "exact", index)
-        for name, index, threshold in self.detectors:
-            hashes, offsets = minhash.shingle_hashes(texts, index.size, index.unit)
-            for row, wording, score in index.candidates(hashes, offsets, threshold):
+        for name, detector, threshold in self.detectors:
+            hashes, offsets = minhash.shingle_hashes(texts, detector.size, detector.unit)
+            for row, wording, score in detector.candidates(hashes, offsets, threshold):
                 candidate = Match(self.items[wording], score, name, wording)
                 if candidate.beats(best[row]) and _numbers_agree(self.numbers[wording], texts[row]):
                     best[row] = candidate

@@ -166,7 +166,7 @@ def _by_script(piece: str) -> list[list[Any]]:
 
 
 def problem_scripts(problem: str) -> frozenset[str]:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for word in foreign_words(blank_ignored(problem), frozenset()):
         counts[word.script] += word.count
     return frozenset(script for script, n in counts.items() if n >= PROBLEM_MIN_WORDS)

@@ -172,7 +172,7 @@ def run_baseline(corpus: Corpus, recipe: Recipe, scratch: Path) -> dict[str, Any
     kept["decontaminate"] = len(ds)
 
     with clock("token_length"):
-        tokenizer = AutoTokenizer.from_pretrained(qwen3_tokenizer_folder())
+        tokenizer: Any = AutoTokenizer.from_pretrained(qwen3_tokenizer_folder())
     with clock("answer_verify"):
         parse("$1$")  # its regexes compile on first use
     think, verify_timeout = params["think_format"], params["answer_verify"]["timeout"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TARGET = {"name": "OpenMathReasoning cot", "rows": 3_200_000, "text_mb": 72_000.0}
+TARGET: dict[str, Any] = {"name": "OpenMathReasoning cot", "rows": 3_200_000, "text_mb": 72_000.0}
 MACHINES = (("1 node x 64 cores (local executor)", 1, 64), ("4 nodes x 64 cores (Ray)", 4, 64))
 TEXT_PHASES = {"traces"}  # work that follows the text of the rows: the generations the chain reads
 FIXED_PHASES = {"write"}  # the same draw (45,000 + 200 rows) whatever the source's size

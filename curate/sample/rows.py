@@ -365,7 +365,11 @@ def _generate_row(r: Random, row: Row) -> None:
         base.problem, base.gist, base.steps, base.checks, traces.numbers_in(base.problem)
     )
     builder = traces.RowTraces(r, np.random.Generator(np.random.PCG64(r.getrandbits(64))), ctx)
-    gens, complete, finish, mv, llama = [], [], [], [], []
+    gens: list[str] = []
+    complete: list[bool] = []
+    finish: list[str | None] = []
+    mv: list[bool] = []
+    llama: list[bool] = []
     for spec, verified, judged in plan:
         gens.append(traces.render(r, builder, spec))
         complete.append(spec.mode != "truncated")
@@ -440,7 +444,8 @@ def _duplicate_base(
     index = _pick_original(r, rows, used, words)
     original = rows[index].base if index is not None else None
     if original is not None:
-        text, info = original.problem, {}
+        text = original.problem
+        info: dict[str, Any] = {}
         if kind == "exact_duplicate_formatted":
             text, changes = planting.reformat(r, text)
             info["changes"] = changes

@@ -44,6 +44,7 @@ def numbering(r: Random, source: str) -> str:
     """A leading label as the source prints it, or '' (many rows have none)."""
     n, points = r.randint(1, 30), r.choice((2, 3, 4, 5, 6, 8, 10, 12, 15, 16, 20, 25, 50))
     a, b = r.randint(1, 12), r.randint(1, 40)
+    forms: tuple[str, ...]
     if source == "olympiads":
         forms = (
             f"{n}. ",

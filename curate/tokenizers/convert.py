@@ -19,7 +19,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tiktoken
 
@@ -174,7 +174,7 @@ def _pattern(pre: Any) -> str:
     return pattern
 
 
-def _normalizer(spec: Any) -> str | None:
+def _normalizer(spec: Any) -> Literal["NFC"] | None:
     if spec is None:
         return None
     steps = spec.get("normalizers", []) if spec.get("type") == "Sequence" else [spec]

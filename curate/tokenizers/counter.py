@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import numpy as np
 import tiktoken
@@ -61,7 +62,7 @@ class TokenCounter:
         self,
         name: str,
         encoding: tiktoken.Encoding,
-        normalize: str | None = "NFC",
+        normalize: Literal["NFC"] | None = "NFC",
         *,
         normalized_specials: frozenset[str] = frozenset(),
     ) -> None:

@@ -32,7 +32,8 @@ class TransformersBackend:
 
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
-            model = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype).to(device)
+            loaded: Any = AutoModelForCausalLM.from_pretrained(self.model_name, dtype=self.dtype)
+            model = loaded.to(device)
         except OSError as exc:
             raise CurateError(
                 f"cannot load model {self.model_name!r} ({str(exc).splitlines()[0]})",

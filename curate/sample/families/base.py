@@ -10,6 +10,7 @@ are not planted on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from random import Random
@@ -149,7 +150,7 @@ def surd(coef: Fraction, radicand: int) -> str:
     return f"{sign}{body}" if coef.denominator == 1 else f"{sign}\\frac{{{body}}}{{{coef.denominator}}}"
 
 
-def poly_tex(coeffs: list[int] | list[Fraction]) -> str:
+def poly_tex(coeffs: Sequence[int | Fraction]) -> str:
     """A polynomial from its coefficients, highest power first, as OpenR1 problems typeset it:
     `[5, -19, 0]` -> `5 x^{2}-19 x`."""
     terms = []
@@ -159,7 +160,7 @@ def poly_tex(coeffs: list[int] | list[Fraction]) -> str:
         if c == 0:
             continue
         body = "" if power == 0 else ("x" if power == 1 else f"x^{{{power}}}")
-        number = "" if abs(c) == 1 and power else tex(abs(c))
+        number = "" if abs(c) == 1 and power else tex(-c if c < 0 else c)
         space = " " if number and body else ""
         terms.append(("-" if c < 0 else "+") + number + space + body)
     return "".join(terms).lstrip("+") or "0"

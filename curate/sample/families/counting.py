@@ -120,6 +120,7 @@ def arrangements(r: Random) -> Problem:
     x, y, z = r.randint(1, 12), r.randint(1, 12), r.randint(1, 12)
     things = pick(r, ("balls", "flags", "beads", "cubes", "cards"))
     others = y + z
+    steps: tuple[str, ...]
     if r.random() < 0.5:
         answer = math.factorial(x + y + z) // (math.factorial(x) * math.factorial(y) * math.factorial(z))
         text = (
