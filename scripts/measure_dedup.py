@@ -23,9 +23,8 @@ import argparse
 import os
 import random
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")  # rensa: one thread, like our one process
@@ -34,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from curate import benchmarks, minhash, textnorm
+from curate.bench.timing import python_shingles, timed
 from curate.filters import Drop, FilterContext
 from curate.filters.decontam import ContaminationIndex
 from curate.filters.dedup import ExactDedup, MinHashDedup
@@ -95,23 +95,6 @@ def _shingle_jaccard(a: str, b: str) -> float:
     return len(left & right) / len(left | right)
 
 
-def best(func: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - started)
-    return min(times), result
-
-
-def python_shingles(texts: Sequence[str], ngram: int = 5) -> list[list[str]]:
-    out = []
-    for text in texts:
-        words = text.split(" ")
-        out.append([" ".join(words[i : i + ngram]) for i in range(max(len(words) - ngram + 1, 1))])
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -127,14 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{kinds.count('copy')} planted re-typed copies, {kinds.count('near')} planted one-word-changed copies"
     )
 
-    t_norm, texts = best(lambda: textnorm.normalize_many(problems), 1)
+    t_norm, texts = timed(lambda: textnorm.normalize_many(problems), 1)
     print(
         f"normalise: {t_norm:.2f}s, {len(texts) / t_norm:,.0f} rows/s, {chars / t_norm / 1e6:.1f} MB/s (1 process)"
     )
 
-    t_ours, _ = best(lambda: minhash.signatures(texts, num_perm=128, ngram=5), args.repeat)
-    t_shingle, shingled = best(lambda: python_shingles(texts), 1)
-    t_rensa, _ = best(
+    t_ours, _ = timed(lambda: minhash.signatures(texts, num_perm=128, ngram=5), args.repeat)
+    t_shingle, shingled = timed(lambda: python_shingles(texts), 1)
+    t_rensa, _ = timed(
         lambda: rensa.RMinHash.digest_matrix_from_token_sets(shingled, num_perm=128, seed=1), args.repeat
     )
     print(
@@ -145,8 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     hashes, offsets = minhash.shingle_hashes(texts, 5)
     as_lists = [hashes[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))]
-    t_ours_k, _ = best(lambda: minhash.signatures_from_hashes(hashes, offsets, num_perm=128), args.repeat)
-    t_rensa_k, _ = best(
+    t_ours_k, _ = timed(lambda: minhash.signatures_from_hashes(hashes, offsets, num_perm=128), args.repeat)
+    t_rensa_k, _ = timed(
         lambda: rensa.RMinHash.digest_matrix_from_token_hash_sets(as_lists, num_perm=128, seed=1), args.repeat
     )
     print(
@@ -170,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     uuids = frame["uuid"].to_list()
     for cls in (ExactDedup, MinHashDedup):
         f = cls(context=context)
-        seconds, verdicts = best(lambda f=f: f.filter_all(frame), 1)
+        seconds, verdicts = timed(lambda f=f: f.filter_all(frame), 1)
         merged = _merged(verdicts, uuids, origins, kinds)
         print(
             f"{cls.name}: {seconds:.2f}s, {len(problems) / seconds:,.0f} rows/s ({args.workers} workers); "
@@ -181,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     index = ContaminationIndex.build(list(benchmarks.NAMES))
-    seconds, _ = best(lambda: index.match(problems), 1)
+    seconds, _ = timed(lambda: index.match(problems), 1)
     print(
         f"decontaminate (all 7 benchmarks): {seconds:.2f}s, {len(problems) / seconds:,.0f} rows/s (1 process)"
     )

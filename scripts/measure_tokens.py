@@ -15,11 +15,11 @@ import importlib.util
 import json
 import os
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from curate.bench.timing import best_of
 from curate.filters import Drop, FilterContext, Trace
 from curate.filters.length import TokenLength
 from curate.formatting import build_messages
@@ -43,19 +43,6 @@ def load_pairs(path: Path) -> list[tuple[str, str]]:
     if not pairs:
         raise SystemExit(f"{path}: no rows")
     return pairs
-
-
-def best_of(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, tuple[float, float]]:
-    """Best wall time and best CPU time (all threads) of each callable over `repeats` interleaved rounds.
-    CPU time shows the work done even when other processes share the cores."""
-    best = {name: (float("inf"), float("inf")) for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            run()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
-    return best
 
 
 def main() -> None:
@@ -102,8 +89,8 @@ def main() -> None:
         "token_length filter_batch (traces)": lambda: length_filter.filter_batch(traces),
     }
     seconds = best_of(runs, args.repeats)
-    results = {name: megabytes / wall for name, (wall, _) in seconds.items()}
-    per_cpu = {name: megabytes / cpu for name, (_, cpu) in seconds.items()}
+    results = {name: megabytes / s["wall_s"] for name, s in seconds.items()}
+    per_cpu = {name: megabytes / s["cpu_s"] for name, s in seconds.items()}
 
     if not args.no_hf:
         from transformers import AutoTokenizer
@@ -115,11 +102,9 @@ def main() -> None:
         hf_counts = [len(ids) for ids in hf(subset, add_special_tokens=False)["input_ids"]]
         if hf_counts != expected[: len(subset)]:
             raise SystemExit("the Hugging Face tokenizer disagrees with tiktoken on these texts")
-        hf_wall, hf_cpu = best_of(
-            {"hf": lambda: hf(subset, add_special_tokens=False)}, max(1, args.repeats // 2)
-        )["hf"]
-        results["transformers Qwen3 tokenizer (batch)"] = sub_mb / hf_wall
-        per_cpu["transformers Qwen3 tokenizer (batch)"] = sub_mb / hf_cpu
+        hf_time = best_of({"hf": lambda: hf(subset, add_special_tokens=False)}, max(1, args.repeats // 2))["hf"]
+        results["transformers Qwen3 tokenizer (batch)"] = sub_mb / hf_time["wall_s"]
+        per_cpu["transformers Qwen3 tokenizer (batch)"] = sub_mb / hf_time["cpu_s"]
 
     raw = results[f"tiktoken encode_batch, {threads} threads"]
     print(

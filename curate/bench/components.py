@@ -23,22 +23,10 @@ import pyarrow.parquet as pq
 
 from curate.bench.corpus import Corpus
 from curate.bench.monitor import child_env, run_monitored
+from curate.bench.timing import best_of, python_shingles
 from curate.errors import CurateError
 
 NUM_PERM, NGRAM, SEED, THRESHOLD = 128, 5, 1, 0.8
-
-
-def best_of(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dict[str, float]]:
-    """Best wall and CPU seconds (every thread of this process) of each callable over `repeats` interleaved
-    rounds, so a busy machine slows all of them alike."""
-    best = {name: {"wall_s": float("inf"), "cpu_s": float("inf")} for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            run()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            best[name] = {"wall_s": min(best[name]["wall_s"], wall), "cpu_s": min(best[name]["cpu_s"], cpu)}
-    return best
 
 
 @contextmanager
@@ -52,15 +40,6 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = old
-
-
-def python_shingles(texts: list[str], ngram: int) -> list[list[str]]:
-    """Word shingles as a user builds them to feed rensa or datasketch (same shingles as curate's)."""
-    out = []
-    for text in texts:
-        words = text.split(" ")
-        out.append([" ".join(words[i : i + ngram]) for i in range(max(len(words) - ngram + 1, 1))])
-    return out
 
 
 def dropped_rows(labels: np.ndarray) -> set[int]:

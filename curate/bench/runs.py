@@ -15,6 +15,7 @@ from typing import Any
 from curate.bench.corpus import Corpus
 from curate.bench.monitor import Measured, child_env, run_monitored
 from curate.errors import CurateError
+from curate.outputs import RunOutput
 
 # Columns every trace filter's chain reads besides the filter's own (see `curate.traces.run_chain`).
 CHAIN_COLUMNS = ("uuid", "problem", "answer", "generations", "finish_reasons")
@@ -95,10 +96,11 @@ def curate_run(
     ]
     measured = run_monitored(command, env=child_env(CURATE_CACHE=str(cache), CURATE_PROGRESS="0"))
     _check(measured, f"curate run on {corpus.rows} rows")
-    stats = json.loads((out / "out" / "stats.json").read_text())
+    output = RunOutput(out / "out")
+    stats = output.stats()
     hashes = {
-        name: hashlib.sha256((out / "out" / name).read_bytes()).hexdigest()
-        for name in ("train.parquet", "test.parquet", "rejections.parquet")
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in (*(path for _, path in output.splits()), output.rejections)
     }
     return {
         "command": " ".join(["curate", *command[4:]]),
