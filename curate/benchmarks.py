@@ -8,7 +8,7 @@ matched. Variant rows are tied to their canonical item once, when loaded: same n
 one, else the canonical item with the same answer and the most word 3-grams in common (else the most word
 3-grams in common overall).
 
-The evaluator's T0 suite (SPEC section 3) is `t0_suite()`: the canonical AIME 2025, AIME 2026 and AMC 2023
+The evaluator's T0 suite (README, "Evaluate: `curate eval`") is `t0_suite()`: the canonical AIME 2025, AIME 2026 and AMC 2023
 problems with their ids and answers.
 """
 
@@ -173,7 +173,7 @@ def check_file(path: Path) -> None:
 
 
 def t0_suite() -> list[dict[str, str]]:
-    """The T0 evaluation set (SPEC section 3): 100 problems, with `benchmark`, `id`, `problem`, `answer`."""
+    """The T0 evaluation set (README, "Evaluate: `curate eval`"): 100 problems, with `benchmark`, `id`, `problem`, `answer`."""
     return [
         {"benchmark": item.benchmark, "id": item.id, "problem": item.problem, "answer": item.answer or ""}
         for name in T0

@@ -22,7 +22,7 @@ checked for a choice: a single capital A-E, alone or as `(B)`, `B)`, `\\text{(B)
 optionally followed by the option's value (`\\textbf{(C)}\\ 12`). Two choices are judged by their letters. A
 choice against a non-choice is compared through the value part when the choice carries one, and is otherwise
 wrong: a bare letter cannot be checked against a full answer without the options (OpenR1's Llama labels
-accept such pairs; SPEC section 1), and a value cannot be checked against a bare letter either.
+accept such pairs; README, "`answer_verify`"), and a value cannot be checked against a bare letter either.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`think_format`: the published 45K set's own format filters (SPEC section 2), on the raw generation.
+"""`think_format`: the published 45K set's own format filters (README, "`think_format`"), on the raw generation.
 
 A generation passes when it opens with `<think>` (after optional whitespace), closes it exactly once, has
 non-empty reasoning inside, boxes an answer after `</think>` (the same brace-matched extraction

@@ -11,7 +11,7 @@ from typing import Any
 
 from curate.errors import CurateError
 
-# SPEC section 3: Qwen3's thinking-mode math instruction, on its own line after the problem.
+# README, "Evaluate: `curate eval`": Qwen3's thinking-mode math instruction, on its own line after the problem.
 INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 # Thinking mode: Qwen3's template reads this flag; templates without it ignore the extra variable.
 TEMPLATE_KWARGS: dict[str, Any] = {"enable_thinking": True}

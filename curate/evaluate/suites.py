@@ -11,7 +11,7 @@ from curate.benchmarks import T0, canonical
 from curate.errors import CurateError
 from curate.jsonl import iter_jsonl
 
-# T0 is the model card's set (SPEC section 3): aime2025 + aime2026 + amc23 = 100 problems, canonical
+# T0 is the model card's set (README, "Evaluate: `curate eval`"): aime2025 + aime2026 + amc23 = 100 problems, canonical
 # wordings only (the variants are for decontamination).
 SUITES = ("t0", *BENCHMARKS)
 

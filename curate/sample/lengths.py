@@ -1,4 +1,4 @@
-"""Generation lengths drawn to match OpenR1's assistant texts (SPEC section 1: mean 16,254 characters,
+"""Generation lengths drawn to match OpenR1's assistant texts (README, "The embedded offline sample": mean 16,254 characters,
 median 12,980, p90 32,888, p99 50,593, at most 59,996 after the 60,000-character filter).
 
 A two-piece log-normal up to the 90th percentile (the lower half narrower, which sets the mean), then

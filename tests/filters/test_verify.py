@@ -135,7 +135,7 @@ def test_agree_keeps_only_what_both_accept(make) -> None:
         (trace(gen("\\frac{2}{4}"), "\\frac{1}{2}", mv=True), "keep"),
         (trace(gen("\\frac{2}{4}"), "\\frac{1}{2}", mv=False), "label_disagrees"),
         (trace(gen("\\frac{2}{4}"), "\\frac{1}{2}"), "label_disagrees"),  # no label to agree with
-        (trace(gen("D"), "10", mv=False, llama=True), "label_disagrees"),  # SPEC 1: letter judged correct
+        (trace(gen("D"), "10", mv=False, llama=True), "label_disagrees"),  # a letter the llama judge took as correct
         (trace(gen("9"), "10", mv=False), "wrong_answer"),  # both say wrong
         (trace(gen(None), "10", mv=True), "no_boxed"),
         (trace(gen(TOWER), "3", mv=True), "verify_timeout"),

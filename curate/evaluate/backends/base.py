@@ -13,7 +13,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Sampling:
-    """Sampling settings shared by all backends (Qwen3 thinking mode by default, SPEC section 3)."""
+    """Sampling settings shared by all backends (Qwen3 thinking mode by default, README, "Evaluate: `curate eval`")."""
 
     rollouts: int = 16
     max_tokens: int = 32768

@@ -82,7 +82,7 @@ def test_rows_fit_the_composed_max_length(curated: Path, tiny_model: Path) -> No
 
 
 def test_stock_qwen3_template_drops_the_think_block(curated: Path, tiny_model: Path) -> None:
-    """The trap (SPEC section 4): verl templates each message alone, so Qwen3's stock template treats the
+    """The trap (README, "Train with verl: `curate train`"): verl templates each message alone, so Qwen3's stock template treats the
     assistant turn as history and strips its reasoning; the model would learn answers without reasoning."""
     tokenizer, datasets = verl_view(curated, tiny_model, stock_template=True)
     assert "reasoning_content" in tokenizer.chat_template
