@@ -38,7 +38,7 @@ REPORT_ROWS = 50  # rows of a report table shown on the card; the JSON file besi
 
 OPENR1 = "open-r1/OpenR1-Math-220k"
 MODEL = "96kevinli29/Qwen3-4B-SFT-Math"
-# The embedded sample's real problems are OpenR1-Math-220k's (curate/sample/data/PROVENANCE.md).
+# The embedded sample's real problems are OpenR1-Math-220k's (curate/synthetic/data/PROVENANCE.md).
 SAMPLE_ORIGIN = OPENR1
 OPENR1_CITATION = """\
 @misc{openr1,

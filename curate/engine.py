@@ -19,9 +19,9 @@ import polars as pl
 import pyarrow as pa
 
 import curate
-from curate import sampling
 from curate.cache import cache_root, caching, caching_enabled, digest
 from curate.card import write_card
+from curate.draw import Split, draw
 from curate.executors import Executor, make_executor
 from curate.filters import Filter, FilterContext, TraceFilter
 from curate.formatting import format_kwargs
@@ -258,15 +258,15 @@ def _needed_columns(recipe: Recipe) -> dict[str, str]:
     return needed
 
 
-def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe) -> sampling.Split:
+def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe) -> Split:
     """The seeded draw from the pool (rows with a chosen generation), from their small columns only."""
     spec = recipe.model.sample
     ids = np.flatnonzero(selected >= 0)
     if spec is None:
-        return sampling.Split(ids, np.empty(0, dtype=np.int64), ids.size, (None, 0))
+        return Split(ids, np.empty(0, dtype=np.int64), ids.size, (None, 0))
     columns = {"uuid", *({spec.weight_by, spec.stratify} - {None})}
     frame = table.read(sorted(columns), ids)  # type: ignore[arg-type]
-    split = sampling.draw(
+    split = draw(
         frame,
         seed=recipe.model.seed,
         size=spec.size,

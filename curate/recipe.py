@@ -85,7 +85,7 @@ class FormatSpec(_Model):
         return value
 
 
-class SampleSpec(_Model):
+class DrawSpec(_Model):
     size: int | None = Field(None, ge=1)
     test_size: int = Field(0, ge=0)
     weights: dict[str, float] = Field(default_factory=dict)
@@ -134,7 +134,7 @@ class RecipeModel(_Model):
     filters: list[dict[str, Any]] = Field(default_factory=list)
     select: SelectSpec = Field(default_factory=SelectSpec)
     format: FormatSpec = Field(default_factory=FormatSpec)
-    sample: SampleSpec | None = None
+    sample: DrawSpec | None = None
     output: OutputSpec
     card: CardSpec = Field(default_factory=CardSpec)
     hub: HubSpec = Field(default_factory=HubSpec)

@@ -108,11 +108,13 @@ def _required(frame: pl.DataFrame, column: str, locate: Locate) -> None:
 def _label_lengths(frame: pl.DataFrame, columns: list[str], locate: Locate) -> None:
     if len(columns) < 2 or columns[0] not in frame.columns:
         return
-    lengths = {c: frame[c].list.len().to_numpy() for c in columns}
+    # Nulls from the column's own mask: `list.len()` of a null list is null or 0 depending on the polars version.
+    lengths = {c: frame[c].list.len().fill_null(0).to_numpy() for c in columns}
+    nulls = {c: frame[c].is_null().to_numpy() for c in columns}
     base_name, base = columns[0], lengths[columns[0]]
     for name in columns[1:]:
         other = lengths[name]
-        both = ~(np.isnan(base.astype(float)) | np.isnan(other.astype(float)))
+        both = ~(nulls[base_name] | nulls[name])
         bad = np.flatnonzero(both & (base != other))
         if bad.size:
             i = int(bad[0])

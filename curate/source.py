@@ -53,7 +53,7 @@ def _finish(files: list[Path], provenance: dict[str, Any]) -> ResolvedSource:
 
 
 def _sample_source(spec: SourceSpec) -> ResolvedSource:
-    from curate.sample import GENERATOR_VERSION, write_sample
+    from curate.synthetic import GENERATOR_VERSION, write_sample
 
     target = (
         cache_root() / "sample" / f"openr1-sample-{spec.rows}-{spec.sample_seed}-v{GENERATOR_VERSION}.parquet"

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.draw import Split
 from curate.drops import DROP_SCHEMA, REJECTION_SCHEMA
 from curate.executors import Executor
 from curate.filters import Drop
@@ -25,7 +26,6 @@ from curate.formats import TableWriter
 from curate.formatting import format_kwargs
 from curate.outputs import SPLIT_SCHEMA, SPLITS, RunOutput
 from curate.recipe import FormatSpec
-from curate.sampling import Split
 from curate.steps import RunState, StepOutput, progress
 from curate.table import SourceTable
 from curate.tasks import WRITE_SCHEMA, WriteTask

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.sample import OPENR1_SCHEMA
+from curate.synthetic import OPENR1_SCHEMA
 
 
 def trace(reasoning: str, answer: str) -> str:

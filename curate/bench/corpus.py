@@ -1,4 +1,4 @@
-"""The corpus a benchmark runs on: the offline generator's OpenR1-shaped rows (`curate.sample`) at any size,
+"""The corpus a benchmark runs on: the offline generator's OpenR1-shaped rows (`curate.synthetic`) at any size,
 generated once per (rows, seed, generator version) and kept in the curate cache, with the bytes of text of
 each column measured once and stored beside it (`<stem>.bench.json`)."""
 
@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.cache import atomic_write_text, cache_root, temp_path_for
-from curate.sample import GENERATOR_VERSION, write_sample
+from curate.synthetic import GENERATOR_VERSION, write_sample
 
 # The string columns of an OpenR1 row (lists counted element by element, `messages` by its `content`
 # strings): what "MB of text" means in every rate the benchmark reports.

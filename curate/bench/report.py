@@ -212,7 +212,7 @@ def render(report: dict[str, Any]) -> str:
         "",
         f"Packages: {packages}.",
         "",
-        f"Command: `{command}` ({report['bench_seconds']:.0f} s in all). Corpus: `curate.sample` generator "
+        f"Command: `{command}` ({report['bench_seconds']:.0f} s in all). Corpus: `curate.synthetic` generator "
         f"v{corpus['generator_version']}, seed {corpus['seed']}, {corpus['text_mb']:,.0f} MB of text "
         f"({corpus['text_mb_per_column']['generations']:,.0f} MB of generations), {corpus['file_mb']:,.0f} MB of parquet. "
         "Every curate run is a fresh `curate run --no-cache` process with an empty cache (no step results, no "

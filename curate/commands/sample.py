@@ -30,8 +30,8 @@ def sample(
     import resource
     import time
 
-    from curate.sample import manifest_path, write_sample
     from curate.source import check_space
+    from curate.synthetic import manifest_path, write_sample
 
     if out.is_dir():
         raise CurateError(
@@ -73,7 +73,7 @@ def _check_overwrite(out: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from curate.sample import OPENR1_SCHEMA, manifest_path
+    from curate.synthetic import OPENR1_SCHEMA, manifest_path
 
     manifest = manifest_path(out)
     if not out.exists() and not manifest.exists():

@@ -16,7 +16,7 @@ from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.outputs import SPLIT_SCHEMA
 from curate.recipe import load_recipe as load_recipe_file
-from curate.sample import generate
+from curate.synthetic import generate
 from tests import openr1_rows as rows
 
 RECIPE = {

@@ -18,8 +18,8 @@ from curate.bench.monitor import run_monitored
 from curate.bench.report import baseline_ratios
 from curate.cli import app
 from curate.recipe import load_recipe
-from curate.sample import generate
-from curate.sample.generator import text_size
+from curate.synthetic import generate
+from curate.synthetic.generator import text_size
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "openr1-math-45k.yaml"
 ROWS, BASELINE_ROWS, SCALING, RAY_ROWS = 300, 120, (150, 300), 150

@@ -15,7 +15,7 @@ from curate.clusters import Components, bucket_pairs, identity
 from curate.executors import LocalExecutor
 from curate.filters import Drop, FilterContext
 from curate.recipe import parse_recipe
-from curate.sample import OPENR1_SCHEMA, generate
+from curate.synthetic import OPENR1_SCHEMA, generate
 from curate.table import SourceTable
 from curate.tasks import FilterSpec
 from tests import openr1_rows as rows

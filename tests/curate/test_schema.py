@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from curate.errors import CurateError
-from curate.sample import OPENR1_SCHEMA
 from curate.schema import check_lengths, check_rows, check_types
+from curate.synthetic import OPENR1_SCHEMA
 
 FILE = Path("shard.parquet")
 

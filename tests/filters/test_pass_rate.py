@@ -19,7 +19,7 @@ from curate.evaluate.scoring import score_file
 from curate.filters import FilterContext, Row
 from curate.filters.pass_rate import PassRate, PassRateParams, parse_rate
 from curate.recipe import load_recipe
-from curate.sample import OPENR1_SCHEMA
+from curate.synthetic import OPENR1_SCHEMA
 from tests import openr1_rows as rows
 
 MISSING = frozenset({"n/a", "", "nan"})

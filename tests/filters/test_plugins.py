@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from curate.sample import generate
+from curate.synthetic import generate
 
 ROOT = Path(__file__).parents[2]
 PLUGIN = ROOT / "examples" / "curate-plugin"

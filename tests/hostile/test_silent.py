@@ -17,7 +17,7 @@ import xxhash
 import yaml
 
 from curate.cache import digest
-from curate.sample import OPENR1_SCHEMA
+from curate.synthetic import OPENR1_SCHEMA
 from tests import openr1_rows as rows
 from tests.hostile.cli import assert_ok, assert_user_error, run_here, snapshot
 from tests.hostile.conftest import Workspace

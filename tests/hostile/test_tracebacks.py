@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate.sample import OPENR1_SCHEMA
+from curate.synthetic import OPENR1_SCHEMA
 from tests import openr1_rows as rows
 from tests.hostile.cli import (
     TRAIN_DRY_RUN,

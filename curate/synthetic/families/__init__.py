@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from random import Random
 
-from curate.sample.families import algebra, analysis, counting, geometry, numbers, puzzles
-from curate.sample.families.base import Problem, wrongs
+from curate.synthetic.families import algebra, analysis, counting, geometry, numbers, puzzles
+from curate.synthetic.families.base import Problem, wrongs
 
 Family = Callable[[Random], Problem]
 

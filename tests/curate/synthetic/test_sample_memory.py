@@ -13,7 +13,7 @@ import pytest
 SCRIPT = """
 import json, re, sys
 from pathlib import Path
-from curate.sample import write_sample
+from curate.synthetic import write_sample
 summary = write_sample(Path(sys.argv[1]), rows=int(sys.argv[2]), seed=5, workers=1)
 peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) * 1024
 print(json.dumps({"peak": peak, "text": summary.text_bytes}))

@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from random import Random
 
-from curate.sample.families.base import (
+from curate.synthetic.families.base import (
     CURRENCIES,
     ITEMS,
     NAMES,

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from curate.sample import manifest_path, write_sample
+from curate.synthetic import manifest_path, write_sample
 
 ROWS, SEED = 3000, 11
 

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate.sample import GENERATOR_VERSION, generate, manifest_path, write_sample
-from curate.sample.planting import KINDS
-from tests.curate.sample.conftest import ROWS, SEED, Sample
+from curate.synthetic import GENERATOR_VERSION, generate, manifest_path, write_sample
+from curate.synthetic.planting import KINDS
+from tests.curate.synthetic.conftest import ROWS, SEED, Sample
 
 # open-r1/OpenR1-Math-220k's dataset card (`dataset_info.features`), written out independently of the code.
 OPENR1_FEATURES = [

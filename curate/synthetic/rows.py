@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from curate.sample import families, planting, schema, styles, traces
-from curate.sample.lengths import draw_length
-from curate.sample.schema import OPENR1_SCHEMA
+from curate.synthetic import families, planting, schema, styles, traces
+from curate.synthetic.lengths import draw_length
+from curate.synthetic.schema import OPENR1_SCHEMA
 
 CHUNK_ROWS = 1000
 REAL_STRIDE, REAL_OFFSET = 18, 3  # real problem i sits at row REAL_OFFSET + REAL_STRIDE * i of chunk 0
@@ -75,14 +75,14 @@ LLAMA_JUDGED = 0.12  # share of rows with correctness_llama filled in (the rest 
 # --------------------------------------------------------------------------------------------- data
 @lru_cache(maxsize=1)
 def real_problems() -> tuple[dict[str, Any], ...]:
-    data = resources.files("curate.sample") / "data" / "realdata.jsonl.gz"
+    data = resources.files("curate.synthetic") / "data" / "realdata.jsonl.gz"
     with data.open("rb") as handle, gzip.open(handle, "rt", encoding="utf-8") as text:
         return tuple(json.loads(line) for line in text)
 
 
 @lru_cache(maxsize=1)
 def benchmark_seeds() -> tuple[dict[str, Any], ...]:
-    data = resources.files("curate.sample") / "data" / "benchmark_seeds.jsonl"
+    data = resources.files("curate.synthetic") / "data" / "benchmark_seeds.jsonl"
     return tuple(json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
 
 

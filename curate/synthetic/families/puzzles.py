@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from random import Random
 
-from curate.sample.families.base import NAMES, Problem, pick, wrongs
+from curate.synthetic.families.base import NAMES, Problem, pick, wrongs
 
 
 def ages(r: Random) -> Problem:

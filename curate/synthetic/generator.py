@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from curate.sample import planting
-from curate.sample.rows import CHUNK_ROWS, generate_chunk
-from curate.sample.schema import OPENR1_SCHEMA
+from curate.synthetic import planting
+from curate.synthetic.rows import CHUNK_ROWS, generate_chunk
+from curate.synthetic.schema import OPENR1_SCHEMA
 
 GENERATOR_VERSION = 1  # bump whenever the bytes written for a (rows, seed) change
 

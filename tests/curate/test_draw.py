@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from curate.draw import draw, rank
 from curate.errors import CurateError
-from curate.sampling import draw, rank
 
 SOURCES = ["olympiads"] * 6000 + ["cn_k12"] * 3000 + ["amc_aime"] * 1000
 

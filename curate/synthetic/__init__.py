@@ -5,7 +5,7 @@ defects, so `curate run` works with no network and every filter has cases it mus
 planted, of what kind, and which filters must drop them); `generate(rows, seed)` returns a table.
 """
 
-from curate.sample.generator import GENERATOR_VERSION, generate, manifest_path, write_sample
-from curate.sample.schema import OPENR1_SCHEMA
+from curate.synthetic.generator import GENERATOR_VERSION, generate, manifest_path, write_sample
+from curate.synthetic.schema import OPENR1_SCHEMA
 
 __all__ = ["GENERATOR_VERSION", "OPENR1_SCHEMA", "generate", "manifest_path", "write_sample"]

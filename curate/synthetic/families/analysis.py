@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from random import Random
 
-from curate.sample.families.base import Problem, plain, poly_tex, surd, tex, wrongs
+from curate.synthetic.families.base import Problem, plain, poly_tex, surd, tex, wrongs
 
 
 def derivative(r: Random) -> Problem:

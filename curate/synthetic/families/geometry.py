@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from random import Random
 
-from curate.sample.families.base import Problem, pick, plain, surd, wrongs
+from curate.synthetic.families.base import Problem, pick, plain, surd, wrongs
 
 
 def _letters(r: Random, k: int) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.curate.sample.conftest import Sample
+from tests.curate.synthetic.conftest import Sample
 
 OPENR1_LENGTHS = {"mean": 16_254, "median": 12_980, "p90": 32_888, "p99": 50_593}  # OpenR1 45K, README "The embedded offline sample"
 SOURCES = {
@@ -128,7 +128,7 @@ def test_columns_follow_openr1_distributions(sample: Sample) -> None:
 
 
 def _real_problems() -> list[dict[str, Any]]:
-    data = resources.files("curate.sample") / "data" / "realdata.jsonl.gz"
+    data = resources.files("curate.synthetic") / "data" / "realdata.jsonl.gz"
     with data.open("rb") as handle, gzip.open(handle, "rt", encoding="utf-8") as text:
         return [json.loads(line) for line in text]
 
@@ -282,7 +282,7 @@ def test_no_duplicates_besides_the_planted_ones(sample: Sample) -> None:
 
 # ----------------------------------------------------------------------------------------- benchmark copies
 def _bundled_benchmarks() -> dict[tuple[str, str], dict[str, Any]]:
-    data = resources.files("curate.sample") / "data" / "benchmark_seeds.jsonl"
+    data = resources.files("curate.synthetic") / "data" / "benchmark_seeds.jsonl"
     items = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
     return {(item["benchmark"], item["id"]): item for item in items}
 

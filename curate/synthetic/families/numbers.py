@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from random import Random
 
-from curate.sample.families.base import Problem, wrongs
+from curate.synthetic.families.base import Problem, wrongs
 
 
 def power_remainder(r: Random) -> Problem:

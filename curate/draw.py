@@ -1,4 +1,4 @@
-"""Deterministic, nested sampling of the surviving pool into test and train splits.
+"""Deterministic, nested draw of the surviving pool into test and train splits.
 
 Every row gets a key from a seeded hash of its uuid (an Efraimidis-Spirakis key when weighted), rows are
 ranked by key, the first `test_size` ranks form the test split and the next `size` the train split.

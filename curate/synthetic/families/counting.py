@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from random import Random
 
-from curate.sample.families.base import COLOURS, NAMES, Problem, pick, plain, tex, wrongs
+from curate.synthetic.families.base import COLOURS, NAMES, Problem, pick, plain, tex, wrongs
 
 
 def committee(r: Random) -> Problem:
