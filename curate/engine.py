@@ -238,18 +238,18 @@ def _collect_drops(
 
 
 def _drops_of(all_drops: pl.DataFrame, name: str) -> list[tuple[str, Drop]]:
+    """A filter's drops and its notes on kept rows (a note's reason is in its info), for its report."""
     mine = all_drops.filter(pl.col("filter") == name)
-    return [
-        (
-            row["uuid"],
-            Drop(row["reason"], row["detail"] or "", json.loads(row["info"]) if row["info"] else None),
-        )
-        for row in mine.iter_rows(named=True)
-    ]
+    out = []
+    for row in mine.iter_rows(named=True):
+        info = json.loads(row["info"]) if row["info"] else None
+        out.append((row["uuid"], Drop(row["reason"] or (info or {}).get("note", ""), row["detail"] or "", info)))
+    return out
 
 
 def _rejections_table(all_drops: pl.DataFrame) -> pa.Table:
-    return all_drops.select("uuid", "filter", "reason", "detail").to_arrow().cast(REJECTION_SCHEMA)
+    dropped = all_drops.filter(pl.col("reason").is_not_null())  # notes on kept rows are not rejections
+    return dropped.select("uuid", "filter", "reason", "detail").to_arrow().cast(REJECTION_SCHEMA)
 
 
 def _lock(recipe: Recipe, source: ResolvedSource) -> str:

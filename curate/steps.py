@@ -104,7 +104,7 @@ def run_filter_step(
     if hit is not None:
         drops = hit[0]
         f.stats = filters.base.FilterStats.from_dict(hit[1]["filter_stats"])
-        log.info("%s: cached result (%d of %d rows dropped)", step.name, drops.height, ids.size)
+        log.info("%s: cached result (%d of %d rows dropped)", step.name, drops["reason"].count(), ids.size)
     else:
         frame = table.read(["uuid", *[c for c in f.required_columns() if c != "uuid"]], ids)
         if isinstance(f, GlobalFilter):
@@ -115,17 +115,19 @@ def run_filter_step(
             assert isinstance(f, RowFilter)
             table_out = _driver_rows(f, frame)
         drops = pl.DataFrame(pl.from_arrow(table_out), schema=DROP_SCHEMA)
-        f.count(frame.height, Counter(drops["reason"].to_list()), time.perf_counter() - started)
+        reasons_seen = drops["reason"].drop_nulls().to_list()  # a null reason is a note on a kept row
+        f.count(frame.height, Counter(reasons_seen), time.perf_counter() - started)
         if use_cache:
             store_cached(key, drops, {"filter_stats": f.stats.as_dict()})
-    state.alive[drops["row_id"].to_numpy()] = False
-    reasons = drops.group_by("reason").len().sort("reason")
+    dropped = drops.filter(pl.col("reason").is_not_null())
+    state.alive[dropped["row_id"].to_numpy()] = False
+    reasons = dropped.group_by("reason").len().sort("reason")
     state.funnel.append(
         {
             "filter": step.name,
             "level": step.level,
             "rows_in": int(ids.size),
-            "rows_out": int(ids.size - drops.height),
+            "rows_out": int(ids.size - dropped.height),
             "dropped": dict(zip(reasons["reason"].to_list(), reasons["len"].to_list())),
             "seconds": round(time.perf_counter() - started, 3),
             "cached": hit is not None,
@@ -133,7 +135,7 @@ def run_filter_step(
     )
     state.drops.append(drops.with_columns(pl.lit(step.name).alias("filter")))
     state.key = key
-    log.info("%s: kept %d of %d rows", step.name, ids.size - drops.height, ids.size)
+    log.info("%s: kept %d of %d rows", step.name, ids.size - dropped.height, ids.size)
 
 
 def _driver_rows(f: RowFilter, frame: pl.DataFrame) -> pa.Table:

@@ -26,9 +26,13 @@ from pydantic import BaseModel, ConfigDict
 
 @dataclass(frozen=True)
 class Keep:
-    """Keep the row; `fields` are values the filter adds to the output row (e.g. `num_tokens`)."""
+    """Keep the row; `fields` are values the filter adds to the output row (e.g. `num_tokens`). `note`: a row
+    or global filter's remark on a row it keeps (e.g. a template copy of a benchmark problem under
+    `template_copies: report`): recorded with the step's result and passed to `report()` with the drops, never
+    counted as a drop."""
 
     fields: dict[str, Any] = field(default_factory=dict)
+    note: Drop | None = None
 
 
 @dataclass(frozen=True)
