@@ -5,21 +5,36 @@ numbering and evaluation prompts do not matter) and group duplicates into cluste
 survives, chosen by a fixed rule so reruns agree: the most correct generations (`correctness_count`, when
 `prefer_correct` is on; a missing count counts as 0), then the lowest `uuid`, then the earliest row. The others
 are dropped with reason `duplicate` / `near_duplicate`; the detail names the survivor and the cluster, and
-`info` holds `{cluster, survivor, similarity}` (similarity: 1.0 for exact duplicates, the estimated Jaccard
-similarity to the survivor for near duplicates).
+`info` holds `{cluster, survivor, similarity}` (similarity: 1.0 for exact duplicates; for near duplicates the
+exact character-gram Jaccard similarity to the survivor, or the MinHash estimate under `scheme: minhash`).
 
-`minhash_dedup` shingles the normalised problem into word n-grams (`ngram` tokens, default 5: problems are
-short, and word shingles ignore the spacing that char shingles would see), computes MinHash signatures in
-bulk (`curate.minhash`, datasketch-compatible; the engine spreads this over its workers), indexes them in
-datasketch's `MinHashLSH`, and unions every candidate pair whose estimated Jaccard similarity reaches
-`threshold` (union-find, so a cluster is a connected component of verified pairs).
+`minhash_dedup` has two schemes (`scheme`):
+
+- `verified` (default), built for short competition problems, where one changed word moves word-5-gram
+  MinHash far below any useful threshold. Each problem is normalised, its grouping parentheses dropped
+  (`textnorm.without_grouping`) and its numbers masked (`textnorm.mask_numbers`). Candidates come from
+  MinHash over word 3-grams of that text, banded `CANDIDATE_ROWS` rows per band (a pair at Jaccard 0.5 is a
+  candidate with probability 0.87, at 0.6 with 0.99); a band's bucket key also holds the problem's numbers, so
+  only problems with the same numbers meet. Every candidate pair is then verified exactly: the Jaccard
+  similarity of the two problems' character 5-gram sets must reach `threshold` (0.6), and their numbers must
+  stand in the same places (`textnorm.same_places`: "radii 8 and 2" is not "radii 2 and 8") and in the same
+  order within their sentences (`same_order`: "10 red, 30 green and 7 white balls" is not "7 green, 30 blue
+  and 10 white balls"). Problems that differ only in their numbers are distinct problems; with
+  `numbers: ignore` they meet, and merge. Clusters are connected components of verified pairs (union-find),
+  and each bucket pairs its members with the bucket's first member only, so a problem repeated thousands of
+  times costs linear work.
+- `minhash`: the earlier scheme, kept for comparison: word 5-gram shingles of the normalised problem,
+  MinHash signatures (`curate.minhash`, datasketch-compatible) indexed in datasketch's `MinHashLSH`, every
+  candidate pair whose estimated Jaccard similarity reaches `threshold` merged.
+
+`scripts/measure_dedup.py` measures both on the same near-duplicate pairs and distinct problems.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -161,33 +176,236 @@ class ExactDedup(_Dedup):
         return self._verdicts(rows, labels, lambda a, b: 1.0)
 
 
+SCHEMES = ("verified", "minhash")
+# The similarity a scheme merges at when the recipe gives no `threshold`: the verified scheme's exact
+# character-gram Jaccard (chosen on the tuning half of scripts/measure_dedup.py), the MinHash scheme's estimate.
+DEFAULT_THRESHOLD = {"verified": 0.6, "minhash": 0.8}
+DEFAULT_NGRAM = {"verified": 3, "minhash": 5}
+CANDIDATE_ROWS = 4  # MinHash values per band of the verified scheme: 32 bands of 4 at 128 permutations
+VERIFY_NGRAM = 5  # character grams of the exact verification
+
+
 class MinHashDedupParams(DedupParams):
-    threshold: float = Field(0.8, gt=0.0, le=1.0, description="estimated Jaccard similarity to merge at")
+    scheme: Literal["verified", "minhash"] = Field(
+        "verified", description="verified: candidates verified exactly, built for short problems; minhash: the earlier scheme"
+    )
+    threshold: float | None = Field(
+        None, gt=0.0, le=1.0, description="similarity to merge at (default: 0.6 verified, 0.8 minhash)"
+    )
+    numbers: Literal["distinct", "ignore"] = Field(
+        "distinct", description="problems that differ only in their numbers: distinct (kept) or merged"
+    )
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (signature length)")
-    ngram: int = Field(5, ge=1, le=32, description="word shingle length, in tokens of the normalised text")
+    ngram: int | None = Field(
+        None, ge=1, le=32, description="word shingle length of the MinHash (default: 3 verified, 5 minhash)"
+    )
 
 
 @register("minhash_dedup")
 class MinHashDedup(_Dedup):
-    """Drop near-duplicate problems found with MinHash LSH (reason `near_duplicate`)."""
+    """Drop near-duplicate problems (reason `near_duplicate`): candidates from MinHash, verified exactly
+    (`scheme: verified`), or the estimated similarity alone (`scheme: minhash`)."""
 
     Params = MinHashDedupParams
     reason = "near_duplicate"
 
+    @property
+    def _params(self) -> MinHashDedupParams:
+        return self.params  # type: ignore[return-value]
+
+    @property
+    def threshold(self) -> float:
+        params = self._params
+        return params.threshold if params.threshold is not None else DEFAULT_THRESHOLD[params.scheme]
+
+    @property
+    def ngram(self) -> int:
+        return self._params.ngram or DEFAULT_NGRAM[self._params.scheme]
+
     def signatures(self, rows: pl.DataFrame) -> pa.Array:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
-        sigs = problem_signatures(rows["problem"].to_list(), params.num_perm, params.ngram)
-        return pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
+        params = self._params
+        problems = rows["problem"].to_list()
+        if params.scheme == "minhash":
+            sigs = problem_signatures(problems, params.num_perm, self.ngram)
+            return pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
+        sigs, keys = short_problem_signatures(problems, params.num_perm, self.ngram)
+        minhashes = pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
+        return pa.StructArray.from_arrays([minhashes, pa.array(keys, pa.uint64())], ["minhash", "numbers"])
 
     def decide(self, rows: pl.DataFrame, signatures: pa.Array) -> list[Verdict]:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
-        flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
-        sigs = flat.reshape(len(signatures), params.num_perm)
-        labels = near_duplicate_labels(sigs, params.threshold)
-        return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
+        params = self._params
+        if params.scheme == "minhash":
+            sigs = _matrix(signatures, params.num_perm)
+            labels = near_duplicate_labels(sigs, self.threshold)
+            return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
+        sigs = _matrix(signatures.field("minhash") if len(signatures) else signatures, params.num_perm)
+        keys = signatures.field("numbers").to_numpy() if len(signatures) else np.empty(0, np.uint64)
+        found = verified_labels(
+            rows["problem"].to_list(), sigs, keys, self.threshold, numbers_distinct=params.numbers == "distinct"
+        )
+        return self._verdicts(rows, found.labels, found.similarity)
 
     def fingerprint_extra(self) -> str:
-        return digest(super().fingerprint_extra(), _SEED, LSH_WEIGHTS)
+        return digest(super().fingerprint_extra(), _SEED, LSH_WEIGHTS, CANDIDATE_ROWS, VERIFY_NGRAM)
+
+    def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any]:
+        """The clusters, and the settings that made them (the card shows both)."""
+        params = self._params
+        settings = {"scheme": params.scheme, "threshold": self.threshold, "numbers": params.numbers}
+        return {**settings, "ngram": self.ngram, **super().report(drops)}
+
+
+def _matrix(signatures: pa.Array, num_perm: int) -> np.ndarray:
+    flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
+    return flat.reshape(len(signatures), num_perm)
+
+
+# ------------------------------------------------------------------------------------------ verified scheme
+
+
+def short_problem_view(normalized: str) -> str:
+    """What the verified scheme compares: the normalised problem without grouping parentheses and with its
+    numbers masked, so typesetting and numbers never change its grams."""
+    return textnorm.mask_numbers(textnorm.without_grouping(normalized))
+
+
+def short_problem_signatures(
+    problems: Sequence[str | None], num_perm: int, ngram: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of each problem's view (word `ngram`-grams) and a 64-bit key of its numbers (the
+    sorted multiset): a pure function of its chunk, for any executor."""
+    texts = textnorm.normalize_many(problems)
+    views = [short_problem_view(text) for text in texts]
+    sigs = minhash.signatures(views, num_perm=num_perm, ngram=ngram, seed=_SEED)
+    keys = np.fromiter(
+        (xxhash.xxh3_64_intdigest(" ".join(sorted(textnorm.numbers(t))).encode()) for t in texts),
+        dtype=np.uint64,
+        count=len(texts),
+    )
+    return sigs, keys
+
+
+_U64 = np.uint64
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    return h ^ (h >> _U64(33))
+
+
+def candidate_pairs(sigs: np.ndarray, keys: np.ndarray | None, rows_per_band: int = CANDIDATE_ROWS) -> np.ndarray:
+    """Distinct (a, b) pairs, a < b, of rows that share a band of their signatures (and, with `keys`, the
+    same key). Each bucket pairs its members with its first member only: linear in the bucket's size."""
+    n, num_perm = sigs.shape
+    parts = []
+    wide = sigs.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        salt = _mix(keys.astype(np.uint64) + _U64(0x9E3779B97F4A7C15)) if keys is not None else _U64(0)
+        for band in range(num_perm // rows_per_band):
+            h = _U64(band + 1) * _U64(0xC2B2AE3D27D4EB4F)
+            for column in wide[:, band * rows_per_band : (band + 1) * rows_per_band].T:
+                h = _mix(h * _U64(0x100000001B3) + column)
+            h = h ^ salt
+            order = np.argsort(h, kind="stable")
+            ordered = h[order]
+            starts = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+            first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+            member = ~starts
+            if member.any():
+                parts.append(np.stack([first[member], order[member]], axis=1))
+    if not parts:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(parts), axis=1).astype(np.int64)
+    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+class VerifiedClusters:
+    """Cluster labels of the verified scheme, and the exact similarity of any two rows it compared."""
+
+    def __init__(self, labels: np.ndarray, grams: dict[int, frozenset[int]]) -> None:
+        self.labels = labels
+        self._grams = grams
+
+    def similarity(self, a: int, b: int) -> float:
+        return _jaccard(self._grams.get(a, frozenset()), self._grams.get(b, frozenset()))
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+_SENTENCE_ENDS = frozenset([".", "?", "!", ";"])
+
+
+def number_order(view: str) -> list[tuple[str, ...]]:
+    """The numbers of each sentence of a normalised view, in order (sentences without numbers left out)."""
+    out: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for token in view.split(" "):
+        if token in _SENTENCE_ENDS:
+            if current:
+                out.append(tuple(current))
+                current = []
+        elif token.isdigit():
+            current.append(token)
+    if current:
+        out.append(tuple(current))
+    return out
+
+
+def same_order(a: list[tuple[str, ...]], b: list[tuple[str, ...]]) -> bool:
+    """Whether two problems with the same numbers give them in the same order within their sentences (the
+    sentences may come in another order). "A bag contains 10 red, 30 green and 7 white balls" and "... 7 green,
+    30 blue and 10 white balls" do not, whatever the words around the numbers. Sentences one side splits where
+    the other does not are compared as one run."""
+    left, right = Counter(a), Counter(b)
+    only_a = [t for t in a if (left - right)[t] > 0]
+    only_b = [t for t in b if (right - left)[t] > 0]
+    if not only_a or not only_b:
+        return True
+    return [n for t in only_a for n in t] == [n for t in only_b for n in t]
+
+
+def verified_labels(
+    problems: Sequence[str | None],
+    sigs: np.ndarray,
+    keys: np.ndarray,
+    threshold: float,
+    *,
+    numbers_distinct: bool = True,
+) -> VerifiedClusters:
+    """Candidates from the banded signatures, each pair merged when the exact Jaccard similarity of the two
+    views' character 5-gram sets reaches `threshold` and, with `numbers_distinct`, both problems have the
+    same numbers in the same places (`textnorm.same_places`) and in the same order (`same_order`)."""
+    n = len(problems)
+    union = _UnionFind(n)
+    pairs = candidate_pairs(sigs, keys if numbers_distinct else None) if n else np.empty((0, 2), np.int64)
+    rows = np.unique(pairs).tolist()
+    plain = [textnorm.without_grouping(text) for text in textnorm.normalize_many([problems[i] for i in rows])]
+    grams = _gram_sets(rows, [textnorm.mask_numbers(text) for text in plain])
+    places = {row: textnorm.number_places(text) for row, text in zip(rows, plain)} if numbers_distinct else {}
+    order = {row: number_order(text) for row, text in zip(rows, plain)} if numbers_distinct else {}
+    for a, b in pairs.tolist():
+        if numbers_distinct and (
+            keys[a] != keys[b]
+            or not textnorm.same_places(places[a], places[b])
+            or not same_order(order[a], order[b])
+        ):
+            continue
+        if _jaccard(grams[a], grams[b]) >= threshold:
+            union.union(a, b)
+    return VerifiedClusters(union.labels(), grams)
+
+
+def _gram_sets(rows: list[int], texts: list[str]) -> dict[int, frozenset[int]]:
+    hashes, offsets = minhash.shingle_hashes(texts, VERIFY_NGRAM, "char")
+    return {row: frozenset(hashes[offsets[k] : offsets[k + 1]].tolist()) for k, row in enumerate(rows)}
+
+
+# ------------------------------------------------------------------------------------------ minhash scheme
 
 
 def _bucket_pairs(lsh: Any) -> np.ndarray:
