@@ -672,28 +672,37 @@ def _benchmark_report(report: Any, file_name: str) -> str | None:
     found = [(name, item) for name, b in per_benchmark.items() for item in b.get("found") or []]
     if not found:
         return "\n".join([*lines, "", "No benchmark item was found in the source."])
+    lines += [
+        "",
+        "Every benchmark item found, with the source rows that copy it (all of them removed):",
+        "",
+        _found_table(found, ["answer", "rows", "best score", "detectors", "uuids"], file_name),
+    ]
+    return "\n".join(lines)
+
+
+def _found_table(found: list[tuple[str, dict[str, Any]]], columns: list[str], file_name: str) -> str:
+    """Benchmark items found, one row each: benchmark, item, problem, then `columns` of the item's entry."""
+    fields = {
+        "answer": lambda item: _code(str(item.get("answer", ""))),
+        "rows": lambda item: _cell(len(item.get("uuids") or [])),
+        "best score": lambda item: _cell(item.get("best_score")),
+        "detectors": lambda item: _cell(item.get("detectors")),
+        "uuids": lambda item: _cell(item.get("uuids")),
+    }
     rows = [
         [
             f"`{name}`",
             _cell(item.get("item_id")),
             _code(_shorten(str(item.get("problem", "")), 90)),
-            _code(str(item.get("answer", ""))),
-            _cell(len(item.get("uuids") or [])),
-            _cell(item.get("best_score")),
-            _cell(item.get("detectors")),
-            _cell(item.get("uuids")),
+            *(fields[column](item) for column in columns),
         ]
         for name, item in found[:REPORT_ROWS]
     ]
-    lines += [
-        "",
-        "Every benchmark item found, with the source rows that copy it (all of them removed):",
-        "",
-        _table(["benchmark", "item", "problem", "answer", "rows", "best score", "detectors", "uuids"], rows),
-    ]
+    table = _table(["benchmark", "item", "problem", *columns], rows)
     if len(found) > REPORT_ROWS:
-        lines += ["", f"{len(found) - REPORT_ROWS:,} more in `{file_name}`."]
-    return "\n".join(lines)
+        table += f"\n\n{len(found) - REPORT_ROWS:,} more in `{file_name}`."
+    return table
 
 
 _TEMPLATE_ACTIONS = {
@@ -721,25 +730,12 @@ def _template_report(report: Any, file_name: str) -> str | None:
     found = [(name, item) for name, b in section["per_benchmark"].items() for item in b.get("found") or []]
     if not found:
         return "\n".join([*lines, "", "No template copy of a benchmark item was found in the source."])
-    rows = [
-        [
-            f"`{name}`",
-            _cell(item.get("item_id")),
-            _code(_shorten(str(item.get("problem", "")), 90)),
-            _cell(len(item.get("uuids") or [])),
-            _cell(item.get("best_score")),
-            _cell(item.get("uuids")),
-        ]
-        for name, item in found[:REPORT_ROWS]
-    ]
     lines += [
         "",
         f"{_cell(section.get('rows'))} rows copy the template of {_cell(section.get('items_found'))} benchmark items:",
         "",
-        _table(["benchmark", "item", "problem", "rows", "best score", "uuids"], rows),
+        _found_table(found, ["rows", "best score", "uuids"], file_name),
     ]
-    if len(found) > REPORT_ROWS:
-        lines += ["", f"{len(found) - REPORT_ROWS:,} more in `{file_name}`."]
     return "\n".join(lines)
 
 

@@ -210,6 +210,7 @@ _INTEGER = re.compile(r"[+-]?\d+")
 # Spacing left after the rules above: dropped, except one space between two digits (`3\quad 4` and `3 4` are
 # two numbers, not 34) and after a command name followed by a letter (`\pi r` is not the macro `\pir`).
 _WHITESPACE = re.compile(r"(\\[a-zA-Z]+|\d)?\s+(?=(\w)?)")
+_ANY_SPACE = re.compile(r"\s")
 
 
 def _unwrap_text_macros(text: str) -> str:
@@ -279,13 +280,16 @@ def normalize_answer(answer: str) -> str:
     `\\frac`, `\\%` becomes `%`, and plain integers lose leading zeros and `+` (AIME's `025` is `25`). Every
     step is a single linear pass, so a hostile answer (braces 30,000 deep) costs milliseconds.
     """
-    text = _unwrap_text_macros(answer.strip())
+    text = answer.strip()
+    if "\\" in text or "{" in text:  # most answers are plain numbers: nothing to unwrap
+        text = _unwrap_text_macros(text)
     text = _THIN_THOUSANDS.sub("", text)
     text = _SPACING.sub(" ", text)
     text = _DEGREES.sub("", text)
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\%", "%")
     text = re.sub(r"(?<!\\)\$", "", text)
-    text = _WHITESPACE.sub(_spacing, text).strip()
+    if _ANY_SPACE.search(text):
+        text = _WHITESPACE.sub(_spacing, text).strip()
     if text.endswith(".") and not text.endswith("\\."):
         text = text[:-1]
     text = _peel_braces(text)

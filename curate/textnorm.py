@@ -26,7 +26,9 @@ Rules, each with an example (input -> effect):
 7. LaTeX synonyms: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\dbinom` -> `\\binom`, `\\leq`/`\\leqslant` -> `\\le`,
    `\\geq` -> `\\ge`, `\\neq` -> `\\ne`, `\\ldots`/`\\cdots` -> `\\dots`; fractions as a slash between
    groups, as plain text writes them: `\\frac12` and `\\frac{1}{2}` -> `(1)/(2)`; text wrappers `\\text{...}`, `\\mathrm{...}`, `\\textbf{...}` keep only their content.
-8. Braces are dropped (`x^{2}` = `x^2`), thousands separators joined (`1{,}000` = `1,000` = `1000`).
+8. A subscript or superscript without braces takes one character, as LaTeX reads it (`\\log_264` =
+   `\\log_{2}64`); then braces are dropped (`x^{2}` = `x^2`), thousands separators joined (`1{,}000` =
+   `1,000` = `1000`).
 9. Case folding, then tokens: LaTeX commands (`\\frac`), runs of letters, runs of digits (`2x` -> `2 x`), and
    single symbols (`=`, `(`, `_`), joined by single spaces: `Find $m+n$.` -> `find m + n .`
 """
@@ -250,11 +252,16 @@ _ESCAPES = {
 _COMMAND = re.compile(r"\\(?:(\\)(?:\[[^\]]{0,12}\])?|([a-zA-Z]+)\*?(\s*\.)?|(.))", re.DOTALL)
 _SPACE_COMMAND = re.compile(r"\\[hv]space\*?\s*\{[^}]*\}")
 _SHORT_FRACTION = re.compile(r"\\([dtc]?frac|[dt]?binom)\s*(\d)\s*(\d)", re.IGNORECASE)
-_FRACTION = re.compile(r"\\[dtc]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", re.IGNORECASE)
+# A fraction whose parts hold no brace, or braces one level deep (`\frac{1}{x^{2} - 1}`); deeper nesting is
+# rewritten from the inside out, one level per pass.
+_FRACTION = re.compile(
+    r"\\[dtc]?frac\s*\{((?:[^{}]|\{[^{}]*\})*)\}\s*\{((?:[^{}]|\{[^{}]*\})*)\}", re.IGNORECASE
+)
 _FRACTION_DEPTH = 4  # nested fractions rewritten, innermost first
 # Thousands separators: the literal comes first so the regex engine scans for it instead of testing every
 # position.
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")
+_SCRIPT_DIGIT = re.compile(r"([_^])(\d)(?=\d)")
 _THOUSANDS_BRACED = re.compile(r"\{,\}(?<=\d\{,\})(?=\d{3}(?!\d))")
 
 # A LaTeX command or a run of letters, a run of digits, or any other single non-space character.
@@ -329,6 +336,8 @@ def normalize(text: str) -> str:
     text = _THOUSANDS.sub("", text)
     if "{,}" in text:
         text = _THOUSANDS_BRACED.sub("", text)
+    if "_" in text or "^" in text:
+        text = _SCRIPT_DIGIT.sub(r"\1{\2} ", text)
     if "\\" in text:
         if "space" in text:
             text = _SPACE_COMMAND.sub(" ", text)
@@ -348,13 +357,15 @@ def normalize_many(texts: Iterable[str | None]) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+")
+_NUMBER_RUN = re.compile(r"\d+(?: \d+)*")
 
 
 def mask_numbers(normalized: str) -> str:
     """A normalised text with every number replaced by `#`: the wording a problem shares with its copies that
     change the numbers (`find the remainder when 2 ^ 100 is divided by 7` -> `... # ^ # ... by #`). Digit runs
-    are tokens of their own after `normalize`, so this never splits a word."""
-    return _DIGITS.sub("#", normalized)
+    are tokens of their own after `normalize`, so this never splits a word; numbers next to each other are one
+    `#`, so `x^{11}` and `x^11` (read as `x^1 1`) have the same wording."""
+    return _NUMBER_RUN.sub("#", normalized)
 
 
 def numbers(normalized: str) -> list[str]:

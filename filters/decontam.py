@@ -70,6 +70,11 @@ TIERS = ("contaminated", "template_copy")
 # row's numbers in the problem): same words, other numbers is another problem ("What is the remainder when
 # 2003 is divided by 11?").
 NUMBER_AGREEMENT = 0.9
+# A benchmark problem this short (characters of its normalised text: "evaluate \\log _ 2 64 .") is mostly a
+# fragment ("\\log _ 2 64") that longer, different problems hold too: a row copies it only when the row's
+# numbers are the problem's numbers as well ("compute \\log _ 2 486 - \\log _ 2 243 + 11 \\log _ 2 64" is not
+# a copy of it, "here is a quick one : evaluate \\log _ 2 64 . show all work ." is).
+SHORT_PROBLEM_CHARS = 50
 # Fewest distinctive (non-stock) word n-grams of a wording that can have template copies.
 TEMPLATE_MIN_GRAMS = 6
 _FILTER_BITS = 24
@@ -121,6 +126,13 @@ class Match:
             return True
         mine = (TIERS.index(self.tier), -self.score, DETECTORS.index(self.detector), self.rank)
         return mine < (TIERS.index(other.tier), -other.score, DETECTORS.index(other.detector), other.rank)
+
+
+@dataclass(frozen=True)
+class _RowNumbers:
+    numbers: Counter[str]  # every number of the row
+    places: dict[str, frozenset[str]]  # where they stand (`textnorm.number_places`)
+    statement: Counter[str]  # the numbers of the row without its answer choices
 
 
 def number_share(part: Counter[str], whole: Counter[str]) -> float:
@@ -197,15 +209,18 @@ class _GramIndex:
         out = []
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = self.tallies(hashes, offsets) / self.sizes
+        rows: dict[int, tuple[frozenset[int], int]] = {}  # a row's grams and distinctive count, built once
         for row, wording in zip(*np.nonzero(bound >= threshold)):
             row, wording = int(row), int(wording)
-            mine = set(hashes[offsets[row] : offsets[row + 1]].tolist())
+            if row not in rows:
+                mine = frozenset(hashes[offsets[row] : offsets[row + 1]].tolist())
+                rows[row] = (mine, len(mine - self.stock))
+            mine, own = rows[row]
             distinct, grams = self.distinct[wording], self.grams[wording]
-            found = distinct & mine
-            score = min(len(found) / len(distinct), len(grams & mine) / len(grams))
+            found = len(distinct & mine)
+            score = min(found / len(distinct), len(grams & mine) / len(grams))
             if score >= threshold:
-                own = len(mine - self.stock)
-                out.append((row, wording, score, len(found) / own if own else 0.0))
+                out.append((row, wording, score, found / own if own else 0.0))
         return out
 
 
@@ -245,6 +260,7 @@ class ContaminationIndex:
             self.masked[mask].append(index)
         self.numbers = [Counter(textnorm.numbers(text)) for text in texts]
         self.places = [textnorm.number_places(text) for text in grams]
+        self.short = [len(text) < SHORT_PROBLEM_CHARS for text in grams]
         ref_texts = [textnorm.without_grouping(t) for t in textnorm.normalize_many(i.problem for i in reference)]
         ref_masked = [textnorm.mask_numbers(t) for t in ref_texts]
         groups = _group_ids(reference)
@@ -288,11 +304,16 @@ class ContaminationIndex:
         masked = [textnorm.mask_numbers(text) for text in texts]
         grams = [textnorm.without_grouping(text) for text in texts]
         masked_grams = [textnorm.mask_numbers(text) for text in grams]
-        numbers: dict[int, tuple[Counter[str], dict[str, tuple[str, ...]]]] = {}
+        numbers: dict[int, _RowNumbers] = {}
 
-        def row_numbers(row: int) -> tuple[Counter[str], dict[str, tuple[str, ...]]]:
+        def row_numbers(row: int) -> _RowNumbers:
             if row not in numbers:
-                numbers[row] = (Counter(textnorm.numbers(texts[row])), textnorm.number_places(grams[row]))
+                stem = _without_choices(texts[row]) or texts[row]
+                numbers[row] = _RowNumbers(
+                    Counter(textnorm.numbers(texts[row])),
+                    textnorm.number_places(grams[row]),
+                    Counter(textnorm.numbers(stem)),
+                )
             return numbers[row]
 
         for row, text in enumerate(texts):
@@ -316,24 +337,20 @@ class ContaminationIndex:
         return best
 
     def _judge(
-        self,
-        row: tuple[Counter[str], dict[str, tuple[str, ...]]],
-        wording: int,
-        detector: str,
-        threshold: float,
-        score: float,
-        share: float,
+        self, row: _RowNumbers, wording: int, detector: str, threshold: float, score: float, share: float
     ) -> Match | None:
         """What a (row, wording) pair with these shares is: a copy, a template copy, or nothing. The numbers
         agree when enough of them are shared and none stands where the other text has another one
         (`textnorm.same_places`: the same numbers permuted make another problem)."""
-        numbers, places = row
+        numbers, places = row.numbers, row.places
         item_numbers = self.numbers[wording]
         partial = share >= self.thresholds.containment and score >= self.thresholds.partial
         agree = (
             number_share(item_numbers, numbers) >= NUMBER_AGREEMENT
             or (partial and number_share(numbers, item_numbers) >= NUMBER_AGREEMENT)
         ) and textnorm.same_places(self.places[wording], places)
+        if self.short[wording]:  # the row's statement (answer choices aside) has the problem's numbers only
+            agree = agree and number_share(row.statement, item_numbers) >= NUMBER_AGREEMENT
         if (score >= threshold or partial) and agree:
             return Match(self.items[wording], score, detector, wording, share)
         template = self.thresholds.template
@@ -454,6 +471,7 @@ class Decontaminate(RowFilter):
             STOCK_GROUPS,
             NUMBER_AGREEMENT,
             TEMPLATE_MIN_GRAMS,
+            SHORT_PROBLEM_CHARS,
         )
 
     def filter(self, row: Row) -> Verdict:

@@ -17,9 +17,9 @@ exact character-gram Jaccard similarity to the survivor, or the MinHash estimate
   candidate with probability 0.87, at 0.6 with 0.99); a band's bucket key also holds the problem's numbers, so
   only problems with the same numbers meet. Every candidate pair is then verified exactly: the Jaccard
   similarity of the two problems' character 5-gram sets must reach `threshold` (0.6), and their numbers must
-  stand in the same places (`textnorm.same_places`: "radii 8 and 2" is not "radii 2 and 8") and in the same
-  order within their sentences (`same_order`: "10 red, 30 green and 7 white balls" is not "7 green, 30 blue
-  and 10 white balls"). Problems that differ only in their numbers are distinct problems; with
+  stand in the same places (`textnorm.same_places`: "AB = 5, BC = 8" is not "AB = 8, BC = 5") and in the
+  same order within their clauses (`same_order`: "10 red, 30 green and 7 white balls" is not "7 green, 30
+  blue and 10 white balls"). Problems that differ only in their numbers are distinct problems; with
   `numbers: ignore` they meet, and merge. Clusters are connected components of verified pairs (union-find),
   and each bucket pairs its members with the bucket's first member only, so a problem repeated thousands of
   times costs linear work.
@@ -337,15 +337,16 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return len(a & b) / union if union else 0.0
 
 
-_SENTENCE_ENDS = frozenset([".", "?", "!", ";"])
+_CLAUSE_ENDS = frozenset([".", "?", "!", ";", ","])
 
 
 def number_order(view: str) -> list[tuple[str, ...]]:
-    """The numbers of each sentence of a normalised view, in order (sentences without numbers left out)."""
+    """The numbers of each clause (split at `.`, `?`, `!`, `;` and `,`) of a normalised view, in order; clauses
+    without numbers left out."""
     out: list[tuple[str, ...]] = []
     current: list[str] = []
     for token in view.split(" "):
-        if token in _SENTENCE_ENDS:
+        if token in _CLAUSE_ENDS:
             if current:
                 out.append(tuple(current))
                 current = []
@@ -357,10 +358,11 @@ def number_order(view: str) -> list[tuple[str, ...]]:
 
 
 def same_order(a: list[tuple[str, ...]], b: list[tuple[str, ...]]) -> bool:
-    """Whether two problems with the same numbers give them in the same order within their sentences (the
-    sentences may come in another order). "A bag contains 10 red, 30 green and 7 white balls" and "... 7 green,
-    30 blue and 10 white balls" do not, whatever the words around the numbers. Sentences one side splits where
-    the other does not are compared as one run."""
+    """Whether two problems with the same numbers give them in the same order within their clauses (the
+    clauses may come in another order: "if f(x) = 5x^2 + 3, what is f(-2)?" and "what is f(-2), if f(x) =
+    5x^2 + 3?" agree). "Two circles with radii 8 and 2" and "... radii 2 and 8" do not, nor "30 green and 7
+    white balls" and "30 blue and 10 white balls", whatever the words around the numbers. Clauses one side
+    splits where the other does not are compared as one run."""
     left, right = Counter(a), Counter(b)
     only_a = [t for t in a if (left - right)[t] > 0]
     only_b = [t for t in b if (right - left)[t] > 0]

@@ -18,9 +18,10 @@ held-out half (odd); the verified scheme's threshold was chosen on the tuning ha
 
 Speed (`speed`): each dedup scheme alone on the `curate bench` corpus (`--rows`, default 225,000; generated
 once into the curate cache), as `curate bench` times a filter (`python -m curate.bench.child filter`),
-alternating old and new `--repeat` times in one run. `--chain COMMIT` also runs the whole 45K recipe on the
-corpus with the code of COMMIT (checked out into a temporary git worktree) and with this tree, alternating,
-so the two end-to-end times come from the same minutes of the same machine.
+alternating old and new `--repeat` times in one run. `--chain COMMIT` also runs `decontaminate` alone and the
+whole 45K recipe on the corpus with the code (and recipe) of COMMIT, checked out into a temporary git
+worktree, and with this tree, alternating, so both come from the same minutes of the same machine. Wall time
+and the CPU time of the process tree are printed: on a machine others share, CPU time moves far less.
 
 Run: `python scripts/measure_dedup.py quality [--show] [--sweep]`,
 `python scripts/measure_dedup.py speed [--rows 225000] [--repeat 2] [--chain BASE_COMMIT]`.
@@ -32,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -179,22 +181,32 @@ def quality(seed: int = 0, schemes: dict[str, dict[str, Any]] | None = None) -> 
     return {name: score(cases, run_scheme(cases["rows"], params)) for name, params in (schemes or SCHEMES).items()}
 
 
+COLUMNS = {  # column: (generator groups it sums)
+    "held-out generator": ("heldout",),
+    "tuning generator": ("tuning",),
+    "real OpenR1, copied": ("heldout (real OpenR1)", "tuning (real OpenR1)"),
+    "real other wordings": ("real",),
+}
+
+
+def _cell(recall: dict[tuple[str, str, str], list[int]], half: str, groups: tuple[str, ...], family: str) -> str:
+    hit = sum(recall.get((half, g, family), (0, 0))[0] for g in groups)
+    total = sum(recall.get((half, g, family), (0, 0))[1] for g in groups)
+    return f"{hit}/{total} {hit / total:.1%}" if total else "-"
+
+
 def print_quality(results: dict[str, Any], show: bool = False) -> None:
+    families = [*perturb_heldout.DEDUP_FAMILIES, CUT, "other published wording", "numbers_changed"]
     for name, result in results.items():
-        print(f"\n== {name}")
-        groups = sorted({g for (_, g, _) in result["recall"]})
-        families = [*perturb_heldout.DEDUP_FAMILIES, CUT, "other published wording", "numbers_changed"]
-        print(f"{'family':<26}" + "".join(f"{h + ' / ' + g:>30}" for h in HALVES for g in groups))
-        for family in families:
-            cells = []
-            for half in HALVES:
-                for group in groups:
-                    hit, total = result["recall"].get((half, group, family), (0, 0))
-                    cells.append(f"{hit}/{total} {hit / total:.1%}" if total else "-")
-            if any(c != "-" for c in cells):
-                print(f"{family:<26}" + "".join(f"{c:>30}" for c in cells))
+        recall = result["recall"]
         for half in HALVES:
-            near = [v for (h, _, f), v in result["recall"].items() if h == half and f not in NOT_NEAR]
+            print(f"\n== {name}, {half} half: share of copies merged with their original")
+            print(f"{'family':<26}" + "".join(f"{c:>24}" for c in COLUMNS))
+            for family in families:
+                cells = [_cell(recall, half, groups, family) for groups in COLUMNS.values()]
+                if any(c != "-" for c in cells):
+                    print(f"{family:<26}" + "".join(f"{c:>24}" for c in cells))
+            near = [v for (h, _, f), v in recall.items() if h == half and f not in NOT_NEAR]
             hit, total = sum(v[0] for v in near), sum(v[1] for v in near)
             real = [v for (h, g), v in result["false"].items() if h == half and g != "stock-phrase templates"]
             flagged, distinct = sum(v[0] for v in real), sum(v[1] for v in real)
@@ -237,63 +249,89 @@ def _recipe(path: Path, filters: str) -> Path:
     return path
 
 
-def _child(recipe: Path, index: int, source: Path, workers: int, cwd: Path, python: str) -> float:
+def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and the children it waited for) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=cwd, env=env, capture_output=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _alone(recipe: Path, index: int, source: Path, workers: int, cwd: Path) -> tuple[float, float, float]:
+    """One step of a recipe alone over every row (`curate bench`'s per-filter mode), in the code of `cwd`:
+    (step seconds as the child reports them, wall seconds and CPU seconds of the child process tree)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         env = {**os.environ, "PYTHONPATH": str(cwd)}
-        subprocess.run(
-            [python, "-m", "curate.bench.child", "filter", str(recipe), str(index), str(source), str(workers), out.name],
-            check=True,
-            cwd=cwd,
-            env=env,
-        )
-        return float(json.loads(Path(out.name).read_text())["seconds"])
+        command = [sys.executable, "-m", "curate.bench.child", "filter", str(recipe), str(index), str(source),
+                   str(workers), out.name]
+        wall, cpu = _timed(command, cwd, env)
+        return float(json.loads(Path(out.name).read_text())["seconds"]), wall, cpu
+
+
+def _report(label: str, runs: list[tuple[float, ...]]) -> None:
+    columns = list(zip(*runs))
+    cells = ", ".join(f"{name} best {min(values):.1f} s ({' / '.join(f'{v:.1f}' for v in values)})"
+                      for name, values in zip(("step", "wall", "CPU"), columns) if values)
+    print(f"{label}: {cells}")
 
 
 def speed(rows: int, repeat: int, workers: int, chain: str | None) -> None:
+    """Old and new side by side, alternating, in one run: the two dedup schemes alone; with `chain`, the
+    decontamination step alone and the whole 45K recipe, in the code of `chain` and in this tree."""
     from curate.bench.corpus import ensure_corpus
 
     corpus = ensure_corpus(rows, 0, workers)
-    print(f"corpus: {corpus.path} ({corpus.rows:,} rows)")
+    print(f"corpus: {corpus.path} ({corpus.rows:,} rows), {workers} workers, {repeat} alternating repeats")
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
-        recipes = {
-            "minhash (old)": _recipe(tmp / "old.yaml", "  - minhash_dedup: {scheme: minhash, threshold: 0.8}\n"),
-            "verified": _recipe(tmp / "new.yaml", "  - minhash_dedup: {}\n"),
-        }
-        times: dict[str, list[float]] = defaultdict(list)
+        old = _recipe(tmp / "old.yaml", "  - minhash_dedup: {scheme: minhash, threshold: 0.8, ngram: 5}\n")
+        new = _recipe(tmp / "new.yaml", "  - minhash_dedup: {scheme: verified, threshold: 0.6, ngram: 3}\n")
+        times: dict[str, list[tuple[float, ...]]] = defaultdict(list)
         for _ in range(repeat):
-            for name, recipe in recipes.items():
-                times[name].append(_child(recipe, 0, corpus.path, workers, ROOT, sys.executable))
-        for name, values in times.items():
-            print(f"minhash_dedup {name}: best {min(values):.2f} s of {', '.join(f'{v:.2f}' for v in values)}")
-        if chain:
-            worktree = tmp / "base"
-            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), chain], check=True, cwd=ROOT,
-                           capture_output=True)
-            try:
-                chain_times: dict[str, list[float]] = defaultdict(list)
-                for _ in range(repeat):
-                    for label, cwd in ((f"base {chain[:10]}", worktree), ("this tree", ROOT)):
-                        out = tmp / f"out-{len(chain_times[label])}-{label.split()[0]}"
-                        env = {**os.environ, "PYTHONPATH": str(cwd), "CURATE_CACHE": str(tmp / "cache"),
-                               "CURATE_PROGRESS": "0"}
-                        started = time.perf_counter()
-                        subprocess.run(
-                            [sys.executable, "-m", "curate.cli", "run", str(ROOT / "recipes" / "openr1-math-45k.yaml"),
-                             "--source", str(corpus.path), "--out", str(out), "--no-cache", "--allow-smaller",
-                             "--workers", str(workers)],
-                            check=True, cwd=cwd, env=env, capture_output=True,
-                        )
-                        chain_times[label].append(time.perf_counter() - started)
-                        stats = json.loads((out / "stats.json").read_text())
-                        steps = {s["filter"]: s.get("seconds") for s in stats["funnel"]}
-                        print(f"45K recipe, {label}: {chain_times[label][-1]:.1f} s "
-                              f"(minhash_dedup {steps.get('minhash_dedup')} s, decontaminate {steps.get('decontaminate')} s, "
-                              f"train {stats['rows']['train']})")
-                for label, values in chain_times.items():
-                    print(f"45K recipe {label}: best {min(values):.1f} s of {', '.join(f'{v:.1f}' for v in values)}")
-            finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, capture_output=True)
+            times["minhash_dedup, scheme minhash (old)"].append(_alone(old, 0, corpus.path, workers, ROOT))
+            times["minhash_dedup, scheme verified"].append(_alone(new, 0, corpus.path, workers, ROOT))
+        for label, runs in times.items():
+            _report(label, runs)
+        if not chain:
+            return
+        worktree = tmp / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), chain], check=True, cwd=ROOT,
+                       capture_output=True)
+        try:
+            trees = ((f"base {chain[:10]}", worktree), ("this tree", ROOT))
+            step = _recipe(tmp / "decontam.yaml", "  - decontaminate: {}\n")
+            times.clear()
+            for _ in range(repeat):
+                for label, cwd in trees:
+                    times[f"decontaminate, {label}"].append(_alone(step, 0, corpus.path, workers, cwd))
+            for label, runs in times.items():
+                _report(label, runs)
+            times.clear()
+            for k in range(repeat):
+                for label, cwd in trees:
+                    run = f"{k}-{label.split()[0]}"
+                    out = tmp / f"out-{run}"
+                    # a fresh cache for every run: no step result or verdict carries over
+                    env = {**os.environ, "PYTHONPATH": str(cwd), "CURATE_CACHE": str(tmp / f"cache-{run}"),
+                           "CURATE_PROGRESS": "0"}
+                    command = [sys.executable, "-m", "curate.cli", "run", str(cwd / "recipes" / "openr1-math-45k.yaml"),
+                               "--source", str(corpus.path), "--out", str(out), "--no-cache", "--allow-smaller",
+                               "--workers", str(workers)]
+                    wall, cpu = _timed(command, cwd, env)
+                    times[f"45K recipe, {label}"].append((wall, cpu))
+                    stats = json.loads((out / "stats.json").read_text())
+                    steps = {s["filter"]: s.get("seconds") for s in stats["funnel"]}
+                    print(f"45K recipe, {label}: wall {wall:.1f} s, CPU {cpu:.1f} s (minhash_dedup "
+                          f"{steps.get('minhash_dedup')} s, decontaminate {steps.get('decontaminate')} s, "
+                          f"train {stats['rows']['train']:,}, pool {stats['rows']['pool']:,})")
+            for label, runs in times.items():
+                walls, cpus = zip(*runs)
+                print(f"{label}: wall best {min(walls):.1f} s ({' / '.join(f'{v:.1f}' for v in walls)}), "
+                      f"CPU best {min(cpus):.1f} s ({' / '.join(f'{v:.1f}' for v in cpus)})")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, capture_output=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -30,6 +29,7 @@ from curate.mathcheck import (
     normalize_answer,
     parse_choice,
 )
+from tests import scripts
 
 THINK = "<think>\nLet me work it out. Maybe \\boxed{7}? No.\n</think>\n\n"
 TOWER = "2^{2^{2^{2^{2^{2}}}}}"  # math-verify's comparison never returns, whatever its own timeout says
@@ -364,15 +364,6 @@ def test_identical_answers_need_no_parse(verifier: Verifier) -> None:
     assert verifier.verify_many([]) == []
 
 
-def _measure_verify() -> Any:
-    path = Path(__file__).resolve().parents[2] / "scripts" / "measure_verify.py"
-    spec = importlib.util.spec_from_file_location("measure_verify", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # The one equivalence the exact rule documents that math-verify 0.9 rejects: a thin space as thousands
 # separator (`1\,296` is 1296; math-verify reads a product).
 _DOCUMENTED = re.compile(r"\d\\,\d{3}")
@@ -383,7 +374,7 @@ def test_fast_path_accepts_nothing_math_verify_rejects() -> None:
     equivalent and perturbed predictions from scripts/measure_verify.py, every integer gold with each LaTeX
     spacing between two of its digits, the peer suites' pairs), is accepted by math-verify too, or is a
     documented equivalence."""
-    measure = _measure_verify()
+    measure = scripts.load("measure_verify")
     golds = [g for b in ("aime2024", "aime2025", "amc23", "amc24", "math500") for g in measure.benchmark_answers(b)]
     golds = list(dict.fromkeys(golds + measure.realdata_golds(REALDATA)))
     pairs = [(gold, pred) for gold, pred, _, _ in measure.labelled_pairs(golds)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -20,16 +19,7 @@ from curate.textnorm import normalize
 from filters import Drop, FilterContext, Keep, Row
 from filters.decontam import ContaminationIndex, Decontaminate, DecontaminateParams
 from tests import openr1_rows as rows
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "measure_decontam.py"
-
-
-def _measure_module():
-    spec = importlib.util.spec_from_file_location("measure_decontam", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests import scripts
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +31,7 @@ def full_index() -> ContaminationIndex:
 def test_measured_quality_on_planted_cases() -> None:
     """The targets, on the held-out half of every bundled benchmark with the generators the thresholds were
     not chosen with (scripts/measure_decontam.py prints the whole table)."""
-    measure = _measure_module()
+    measure = scripts.load("measure_decontam")
     result = measure.measure(clean_count=1000, seed=1)
     tally = result["tally"]
     heldout = measure.perturb_heldout
@@ -92,6 +82,22 @@ def test_short_problems_are_checked(full_index: ContaminationIndex) -> None:
     assert hits[3:] == [None, None]
     embedded = full_index.match(["Here is a quick one. Compute $\\dbinom{31}{28}$. Show all work."])[0]
     assert embedded is not None and embedded.item.id == "test/counting_and_probability/116.json"
+
+
+def test_a_short_problem_is_not_found_in_a_longer_problem_that_holds_it_as_a_fragment(
+    full_index: ContaminationIndex,
+) -> None:
+    """MATH-500 "Evaluate $\\log_264$." is mostly `\\log_2 64`, which other problems hold: a row copies it when
+    its statement has no other numbers (answer choices aside)."""
+    item_id = "test/algebra/1255.json"
+    rows_ = [
+        "## Task B-4.4.\n\nCompute $\\log _{2} 486-\\log _{2} 243+11 \\log _{2} 64$.",  # the embedded sample's
+        "Here is a quick one: evaluate $\\log_{2}64$. Show all work.",
+        "Evaluate $\\log_2 64$.\n\n(A) 4 (B) 5 (C) 6 (D) 8 (E) 32",
+    ]
+    hits = full_index.match(rows_)
+    assert hits[0] is None
+    assert [h and h.item.id for h in hits[1:]] == [item_id, item_id]
 
 
 def test_drop_names_benchmark_item_and_score() -> None:

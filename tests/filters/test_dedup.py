@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -25,6 +24,7 @@ from filters.dedup import (
     near_duplicate_labels,
 )
 from tests import openr1_rows as rows
+from tests import scripts
 
 PROBLEMS = [item.problem for item in benchmarks.canonical("aime2024")]
 
@@ -255,21 +255,12 @@ def test_report_names_the_scheme() -> None:
     assert (old["scheme"], old["threshold"], old["ngram"]) == ("minhash", 0.8, 5)
 
 
-def _measure_dedup():
-    path = Path(__file__).resolve().parents[2] / "scripts" / "measure_dedup.py"
-    spec = importlib.util.spec_from_file_location("measure_dedup", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_measured_quality_on_short_problems() -> None:
     """The targets on the held-out half (scripts/measure_dedup.py prints the whole table): at least 95% of
     near-duplicate pairs of 20-60-word problems merged with both generators, at most 0.5% of the real distinct
     problems merged, and no problem merged with one that differs only in its numbers."""
-    measure = _measure_dedup()
+    measure = scripts.load("measure_dedup")
     cases = measure.build_cases(seed=1)
     result = measure.score(cases, measure.run_scheme(cases["rows"], {"scheme": "verified"}))
     for generator in ("tuning", "heldout"):

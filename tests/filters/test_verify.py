@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from curate.recipe import load_recipe
 from filters import KEEP, Drop, FilterContext, Keep, Trace
 from filters.verify import AnswerVerify, AnswerVerifyParams, dataset_label
 from tests import openr1_rows as rows
+from tests import scripts
 
 TOWER = "2^{2^{2^{2^{2^{2}}}}}"
 
@@ -256,20 +256,11 @@ def test_a_bad_mode_is_a_recipe_error(tmp_path: Path) -> None:
         load_recipe(_recipe(tmp_path, "{mode: vibes}"))
 
 
-def _peer_suites():
-    path = Path(__file__).resolve().parents[2] / "scripts" / "measure_peer_suites.py"
-    spec = importlib.util.spec_from_file_location("measure_peer_suites", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_peer_suites_through_answer_verify() -> None:
     """math-verify's and open-r1's own test cases (tests/data/peer_verify_cases.jsonl) through the filter:
     wherever the verdict differs from the suite's expectation, the difference is one of the documented
     intentional ones (README, "answer_verify"), in both views of the predictions."""
-    peer = _peer_suites()
+    peer = scripts.load("measure_peer_suites")
     cases = peer.load_cases()
     assert len(cases) >= 260 and {c["repo"] for c in cases} == {"huggingface/Math-Verify", "huggingface/open-r1"}
     peer_now = [peer.peer_verdict(case) for case in cases]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from curate.cli import app
 from curate.errors import CurateError
 from curate.evaluate.report import print_metrics
 from curate.evaluate.scoring import read_rollouts, score_file
+from tests import scripts
 
 THINK = "<think>\nWork it out.\n</think>\n\n"
 ROLLOUTS = [
@@ -190,11 +190,7 @@ def test_t0_shaped_run(tmp_path: Path) -> None:
 def test_peer_suites_through_eval_score() -> None:
     """math-verify's and open-r1's own test cases through `curate eval score`'s judge: the same verdict as the
     `answer_verify` path on every case, and every difference from a suite's expectation documented."""
-    path = Path(__file__).resolve().parents[3] / "scripts" / "measure_peer_suites.py"
-    spec = importlib.util.spec_from_file_location("measure_peer_suites", path)
-    assert spec is not None and spec.loader is not None
-    peer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(peer)
+    peer = scripts.load("measure_peer_suites")
     cases = peer.load_cases()
     predictions = [peer.boxed_view(case["prediction"]) for case in cases]
     scored = peer.through_eval_score(cases, predictions)
