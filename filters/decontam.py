@@ -7,9 +7,12 @@ numbers masked (`#`), so that the words a copy shares with its problem and the n
 judged apart. Three detectors compare a row with the indexed wordings:
 
 - `exact`: the row's normalised (or number-masked) text equals a wording's (catches every short problem too);
-- `ngram`: word n-grams (`ngram` tokens, default 8, as open-r1);
-- `fuzzy`: character 5-grams, which survive a few substituted or inserted words where every n-gram around
-  the change is lost.
+- `ngram`: word n-grams (`ngram` tokens, default 8, as open-r1), numbers masked, so they find template copies;
+- `fuzzy`: character 5-grams, numbers kept (they make a short problem's grams distinctive), which survive a
+  few substituted or inserted words where every n-gram around the change is lost.
+
+Grams are taken after `textnorm.without_grouping`, so `1/2`, `(1)/(2)` and `\\frac{1}{2}` agree. A problem
+with answer choices is indexed a second time without them.
 
 Containment is measured both ways. `score` is the share of the wording found in the row (an embedded copy, a
 copy with an added instruction or answer choices scores high); `row_share` is the share of the row found in
@@ -26,11 +29,14 @@ boilerplate never reaches a threshold, and neither do the few distinctive grams 
 list is computed over all bundled benchmarks (plus the user's files) whatever subset is checked, so a verdict
 against AIME 2025 does not depend on which other sets are selected. The numbers must agree
 (`NUMBER_AGREEMENT`): the benchmark problem's numbers in the row, or, for a partial copy, the row's numbers
-in the benchmark problem. The same words with other numbers is another problem, and the second tier:
+in the benchmark problem, and none may stand where the other text has another (`textnorm.same_places`). A
+benchmark problem shorter than `SHORT_PROBLEM_CHARS` is mostly a fragment other problems hold too: a row
+copies it only when the row's statement (its answer choices aside) has no other numbers. The same words with
+other numbers is another problem, and the second tier:
 
 - `template_copy`: the wording matches both ways (`score` and `row_share` at least `template_threshold`) but
   the numbers do not agree: a benchmark problem re-issued with new numbers. Only wordings with at least
-  `TEMPLATE_MIN_GRAMS` distinctive character grams qualify, so a short textbook statement ("Compute
+  `TEMPLATE_MIN_GRAMS` distinctive word n-grams qualify, so a short textbook statement ("Compute
   $\\dbinom{31}{28}$.") is not a template of every problem written the same way. The recipe decides what happens
   to template copies (`template_copies`): `drop` (default, reason `template_copy`), `report` (kept, and
   listed in the report and the card), or `keep` (not looked for).
