@@ -629,7 +629,7 @@ def _decontamination(inputs: CardInputs) -> str:
         entry = funnel.get(name) or {}
         dropped = entry.get("dropped") or {}
         copies = dropped.get("contaminated", sum(dropped.values()) - dropped.get("template_copy", 0))
-        line = f"`{name}` removed {copies:,} rows that copy benchmark problems"
+        line = f"`{name}` removed {copies:,} rows that match benchmark problems"
         if "template_copy" in dropped:
             line += f" and {dropped['template_copy']:,} template copies (benchmark problems with other numbers)"
         lines.append(line + ".")
