@@ -165,10 +165,15 @@ def apply_filter(
     if chosen is not None:
         table = table.with_columns(pl.Series("generation", chosen, dtype=pl.Int64))
     uuids = frame["uuid"].cast(pl.String).to_list() if "uuid" in frame.columns else [str(i) for i in range(len(verdicts))]
-    drops = [(uuids[i], v) for i, v in enumerate(verdicts) if isinstance(v, Drop)]
-    report = instance.report(drops)
+    # The report sees the drops and the notes on kept rows (`Keep(note=...)`), as a run's report does.
+    drops = [(uuids[i], v if isinstance(v, Drop) else v.note) for i, v in enumerate(verdicts) if _reported(v)]
+    report = instance.report([(uuid, drop) for uuid, drop in drops if drop is not None])
     kept, dropped = _split(data, keep, table.filter(~pl.col("kept")))
     return FilterResult(kept, dropped, table, instance.stats.as_dict(), report)
+
+
+def _reported(verdict: Verdict) -> bool:
+    return isinstance(verdict, Drop) or verdict.note is not None
 
 
 def _build(name: str, params: Mapping[str, Any] | None, recipe_dir: str | Path | None) -> Filter:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from curate import traces
@@ -162,7 +163,6 @@ def run_filter_step(
     if hit is not None:
         rows = hit[0]
         f.stats = FilterStats.from_dict(hit[1]["filter_stats"])
-        log.info("%s: cached result (%d of %d rows dropped)", step.name, rows.rows, ids.size)
     else:
         rows = Spill(state.folder, f"step-{len(state.outputs)}", VERDICT_SCHEMA)
         columns = ["uuid", *[c for c in f.required_columns() if c != "uuid"]]
@@ -183,9 +183,13 @@ def run_filter_step(
                     bar.update(frame.height)
     reasons: Counter[str] = Counter()
     for batch in rows.batches(["row_id", "reason"]):
-        state.alive[batch.column("row_id").to_numpy()] = False
-        reasons.update(batch.column("reason").to_pylist())
-    if hit is None:
+        dropped = pc.is_valid(batch.column("reason"))  # a null reason is a note on a kept row
+        state.alive[batch.column("row_id").filter(dropped).to_numpy()] = False
+        reasons.update(batch.column("reason").filter(dropped).to_pylist())
+    rows_out = int(ids.size - sum(reasons.values()))
+    if hit is not None:
+        log.info("%s: cached result (%d of %d rows dropped)", step.name, ids.size - rows_out, ids.size)
+    else:
         f.count(ids.size, reasons, time.perf_counter() - started)
         if use_cache:
             store_cached(key, rows, VERDICT_SCHEMA, {"filter_stats": f.stats.as_dict()})
@@ -194,7 +198,7 @@ def run_filter_step(
             "filter": step.name,
             "level": step.level,
             "rows_in": int(ids.size),
-            "rows_out": int(ids.size - rows.rows),
+            "rows_out": rows_out,
             "dropped": dict(sorted(reasons.items())),
             "seconds": round(time.perf_counter() - started, 3),
             "cached": hit is not None,
@@ -202,7 +206,7 @@ def run_filter_step(
     )
     state.outputs.append(StepOutput(step.name, rows))
     state.key = key
-    log.info("%s: kept %d of %d rows", step.name, ids.size - rows.rows, ids.size)
+    log.info("%s: kept %d of %d rows", step.name, rows_out, ids.size)
 
 
 def _global(
@@ -262,7 +266,7 @@ def cluster(
     joined = Components(ids.size)
     pairs = Spill(folder, "pairs")
     candidate = np.zeros(ids.size, dtype=bool)
-    for chunk in found.candidate_pairs():
+    for chunk in found.candidate_pairs(first_only=f.pairing == "first"):
         pairs.append(pa.table({"a": chunk[:, 0], "b": chunk[:, 1]}))
         candidate[chunk[:, 0]] = candidate[chunk[:, 1]] = True
     rows = np.flatnonzero(candidate)

@@ -21,7 +21,17 @@ import pyarrow as pa
 from curate import filters, traces
 from curate.clusters import identity
 from curate.drops import VERDICT_SCHEMA
-from curate.filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, TraceFilter, Verdict
+from curate.filters import (
+    Drop,
+    Filter,
+    FilterContext,
+    GlobalFilter,
+    Keep,
+    Row,
+    RowFilter,
+    TraceFilter,
+    Verdict,
+)
 from curate.formatting import build_messages
 from curate.outputs import SPLIT_SCHEMA
 from curate.table import Layout, SourceTable
@@ -51,13 +61,24 @@ class FilterSpec:
 
 
 def verdicts_to_table(row_ids: list[int], verdicts: list[Verdict]) -> pa.Table:
-    drops = [(rid, v) for rid, v in zip(row_ids, verdicts) if isinstance(v, Drop)]
+    """The dropped rows, and the notes on kept rows (reason null, the note's reason in `info["note"]`)."""
+    drops: list[tuple[int, Drop, bool]] = []
+    for rid, v in zip(row_ids, verdicts):
+        if isinstance(v, Drop):
+            drops.append((rid, v, False))
+        elif isinstance(v, Keep) and v.note is not None:
+            drops.append((rid, v.note, True))
     return pa.table(
         {
-            "row_id": [rid for rid, _ in drops],
-            "reason": [v.reason for _, v in drops],
-            "detail": [v.detail for _, v in drops],
-            "info": [json.dumps(v.info, sort_keys=True) if v.info else None for _, v in drops],
+            "row_id": [rid for rid, _, _ in drops],
+            "reason": [None if kept else v.reason for _, v, kept in drops],
+            "detail": [v.detail for _, v, _ in drops],
+            "info": [
+                json.dumps({**(v.info or {}), "note": v.reason} if kept else v.info, sort_keys=True)
+                if v.info or kept
+                else None
+                for _, v, kept in drops
+            ],
         },
         schema=VERDICT_SCHEMA,
     )
