@@ -31,7 +31,7 @@ log = logging.getLogger("curate")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 _NO_CACHE = "CURATE_NO_CACHE"  # set for the whole process tree by `caching(False)`: workers inherit it
-_VERDICTS = "CURATE_VERDICTS"  # filters.verify: a node-local verdict store
+_VERDICTS = "CURATE_VERDICTS"  # filters.answer_verify: a node-local verdict store
 _HOST = socket.gethostname().replace("@", "_") or "host"
 _SWEPT: set[Path] = set()
 STALE_TEMP_SECONDS = 7 * 24 * 3600  # a temp file of another machine's writer this old is abandoned

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from curate import benchmarks
-from curate.filters.decontam import ContaminationIndex
+from curate.filters.decontaminate import ContaminationIndex
 from curate.textnorm import normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -473,7 +473,7 @@ SWEEP = {
 
 def sweep(clean_count: int, seed: int) -> None:
     """One threshold at a time around the defaults, on the tuning half with the tuning generators only."""
-    from curate.filters.decontam import Thresholds
+    from curate.filters.decontaminate import Thresholds
 
     base = Thresholds()
     for field, values in SWEEP.items():

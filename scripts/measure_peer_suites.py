@@ -18,7 +18,7 @@ text around their formula keep no answer.
 
 Every case where curate's verdict differs from the suite's expectation gets a reason (`difference`), one of
 `REASONS`; a difference with no reason is a bug, and the test suite fails on it
-(`tests/filters/test_verify.py::test_peer_suites_through_answer_verify`).
+(`tests/filters/test_answer_verify.py::test_peer_suites_through_answer_verify`).
 
 Run: `python scripts/measure_peer_suites.py [--show]` (`--show` lists every difference with its reason).
 """
@@ -123,7 +123,7 @@ def completion(prediction: str | None) -> str:
 def through_answer_verify(cases: Sequence[dict[str, Any]], predictions: Sequence[str | None]) -> list[str]:
     """Each case's verdict from the `answer_verify` filter: "correct" or its drop reason."""
     from curate.filters import Drop, FilterContext, Trace
-    from curate.filters.verify import AnswerVerify, AnswerVerifyParams
+    from curate.filters.answer_verify import AnswerVerify, AnswerVerifyParams
 
     traces = [
         Trace(0, f"case-{k}", "", case["gold"], 0, completion(pred), True, "stop")

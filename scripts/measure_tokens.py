@@ -21,7 +21,7 @@ from typing import Any
 
 from curate.bench.timing import best_of
 from curate.filters import Drop, FilterContext, Trace
-from curate.filters.length import TokenLength
+from curate.filters.token_length import TokenLength
 from curate.formatting import build_messages
 from curate.tokenizers import chatml, load_counter
 

@@ -12,11 +12,11 @@ from curate.codeversion import closure, code_version
 
 
 def test_token_length_depends_on_the_formatting_it_counts() -> None:
-    found = closure(["curate.filters.length"], frozenset({"curate"}))
+    found = closure(["curate.filters.token_length"], frozenset({"curate"}))
     assert {"curate.formatting", "curate.filters.base", "curate.tokenizers", "curate"} <= found
     assert any(name.startswith("curate.tokenizers.") for name in found)
     # Not the rest of curate: the engine, the card and the other filters do not change its results.
-    assert not found & {"curate.engine", "curate.card", "curate.filters.dedup", "curate.filters.decontam"}
+    assert not found & {"curate.engine", "curate.card", "curate.filters.dedup", "curate.filters.decontaminate"}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from curate import filters
 from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.filters import Drop, FilterContext, Keep, Trace
-from curate.filters.length import TokenLength
+from curate.filters.token_length import TokenLength
 from curate.formatting import build_messages
 from curate.recipe import load_recipe
 from curate.tokenizers import chatml, load_counter

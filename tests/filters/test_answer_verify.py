@@ -12,7 +12,7 @@ import pytest
 from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.filters import KEEP, Drop, FilterContext, Keep, Trace
-from curate.filters.verify import AnswerVerify, AnswerVerifyParams, dataset_label
+from curate.filters.answer_verify import AnswerVerify, AnswerVerifyParams, dataset_label
 from curate.recipe import load_recipe
 from tests import openr1_rows as rows
 from tests import scripts

@@ -15,7 +15,7 @@ from curate import benchmarks
 from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.filters import Drop, FilterContext, Keep, Row
-from curate.filters.decontam import ContaminationIndex, Decontaminate, DecontaminateParams
+from curate.filters.decontaminate import ContaminationIndex, Decontaminate, DecontaminateParams
 from curate.recipe import load_recipe, parse_recipe
 from curate.textnorm import normalize
 from tests import openr1_rows as rows

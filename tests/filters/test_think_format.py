@@ -9,7 +9,7 @@ import pytest
 
 from curate.engine import run_recipe
 from curate.filters import KEEP, Drop, FilterContext, Trace
-from curate.filters.think import ThinkFormat, ThinkFormatParams
+from curate.filters.think_format import ThinkFormat, ThinkFormatParams
 from curate.formatting import normalize_trace
 from curate.recipe import load_recipe
 from tests import openr1_rows as rows
