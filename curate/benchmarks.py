@@ -8,8 +8,8 @@ matched. Variant rows are tied to their canonical item once, when loaded: same n
 one, else the canonical item with the same answer and the most word 3-grams in common (else the most word
 3-grams in common overall).
 
-The evaluator's T0 suite (README, "Evaluate: `curate eval`") is `t0_suite()`: the canonical AIME 2025, AIME 2026 and AMC 2023
-problems with their ids and answers.
+The evaluator's T0 suite (README, "Evaluate: `curate eval`") is `T0`'s canonical problems (AIME 2025, AIME
+2026 and AMC 2023) with their ids and answers (`curate.evaluate.suites`).
 """
 
 from __future__ import annotations
@@ -170,15 +170,6 @@ def check_file(path: Path) -> None:
         raise CurateError(
             f"unsupported file type {path.suffix or '(none)'}", where=str(path), hint="use .jsonl or .parquet"
         )
-
-
-def t0_suite() -> list[dict[str, str]]:
-    """The T0 evaluation set (README, "Evaluate: `curate eval`"): 100 problems, with `benchmark`, `id`, `problem`, `answer`."""
-    return [
-        {"benchmark": item.benchmark, "id": item.id, "problem": item.problem, "answer": item.answer or ""}
-        for name in T0
-        for item in canonical(name)
-    ]
 
 
 def _text(value: Any) -> str | None:

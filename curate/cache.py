@@ -191,14 +191,6 @@ def _seal_path(path: Path) -> Path:
     return path.with_name(path.name + ".xxh3")
 
 
-def source_code_hash(*modules: Any) -> str:
-    """Hash of the source files of the given modules: a filter's code version."""
-    hasher = hashlib.sha256()
-    for module in modules:
-        hasher.update(Path(module.__file__).read_bytes())
-    return hasher.hexdigest()[:16]
-
-
 # ---------------------------------------------------------------------------------------- step results
 
 

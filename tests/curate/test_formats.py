@@ -12,10 +12,11 @@ import polars as pl
 import pytest
 import yaml
 
-from curate.engine import run_recipe
+from curate.engine import RunResult, run_recipe
 from curate.errors import CurateError
 from curate.outputs import RunOutput
 from curate.recipe import load_recipe
+from curate.train.dataset import inspect_output
 from tests.curate.test_engine import make
 
 
@@ -68,3 +69,13 @@ def test_a_damaged_jsonl_split_is_one_error_line(outs: dict[str, Path], tmp_path
     (copy / "train.jsonl").write_text("\n".join([*lines[:2], lines[2][:40], *lines[3:]]) + "\n")
     with pytest.raises(CurateError, match=r"line 3 is not a JSON row"):
         list(RunOutput(copy).split_batches("train"))
+
+
+def test_train_and_the_api_with_jsonl_splits(outs: dict[str, Path]) -> None:
+    # verl's MultiTurnSFTDataset reads parquet: `curate train` says so in one line instead of failing later.
+    with pytest.raises(CurateError, match=r"the splits are jsonl files.*reads parquet"):
+        inspect_output(outs["jsonl"])
+    # The Python API reads either format into the same Dataset.
+    from_jsonl = RunResult(outs["jsonl"], {}).train
+    from_parquet = RunResult(outs["parquet"], {}).train
+    assert from_jsonl.to_polars().equals(from_parquet.to_polars())
