@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from curate.errors import CurateError
+
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
@@ -86,7 +88,11 @@ def list_filters() -> None:
     from curate import filters
 
     for name in filters.available():
-        info = filters.resolve(name)
+        try:
+            info = filters.resolve(name)
+        except CurateError as exc:  # a plugin that is installed but broken: listed, with why, not fatal
+            typer.echo(f"{name} [plugin, cannot be loaded]\n    {exc.args[0]}")
+            continue
         cls = info.cls
         params = ", ".join(
             f"{key}={field.get_default(call_default_factory=True)!r}"

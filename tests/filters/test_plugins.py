@@ -132,3 +132,21 @@ def test_a_broken_plugin_reference_is_one_line(site: Path, tmp_path: Path, sourc
         done = curate(site, "validate", str(recipe), check=False)
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.startswith("curate: error:") and message in done.stderr and "bad.yaml:5" in done.stderr
+
+
+def test_a_broken_plugin_is_listed_and_named_in_one_line(site: Path, tmp_path: Path, source: Path) -> None:
+    """An installed distribution whose entry point names a module that does not import."""
+    broken = tmp_path / "broken"
+    info = broken / "broken_loops-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-loops\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[curate.filters]\nbroken_loop = broken_loops.missing:Loop\n")
+    both = f"{site}{os.pathsep}{broken}"
+    listing = curate(Path(both), "filters").stdout
+    assert "sentence_loop [trace] (plugin: curate-loops 0.1.0)" in listing
+    assert "broken_loop [plugin, cannot be loaded]" in listing and "cannot import 'broken_loops.missing'" in listing
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(RECIPE.format(source=source, name="broken_loop", out=tmp_path / "bad"))
+    done = curate(Path(both), "validate", str(recipe), check=False)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "bad.yaml:5: plugin filter 'broken_loop'" in done.stderr and "cannot import" in done.stderr
