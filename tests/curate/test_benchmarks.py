@@ -12,6 +12,7 @@ import pytest
 
 from curate import benchmarks
 from curate.errors import CurateError
+from curate.evaluate.suites import resolve_suite
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 SIZES = {
@@ -77,13 +78,13 @@ def test_known_variant_ties() -> None:
 
 
 def test_t0_suite() -> None:
-    suite = benchmarks.t0_suite()
+    suite = resolve_suite("t0")
     assert len(suite) == 100
-    assert Counter(row["benchmark"] for row in suite) == {"aime2025": 30, "aime2026": 30, "amc23": 40}
-    assert all(set(row) == {"benchmark", "id", "problem", "answer"} and row["answer"] for row in suite)
+    assert Counter(p.dataset for p in suite) == {"aime2025": 30, "aime2026": 30, "amc23": 40}
+    assert all(p.problem and p.answer for p in suite)
     first = suite[0]
-    assert (first["id"], first["answer"]) == ("2025-I-1", "70")
-    assert len({(row["benchmark"], row["id"]) for row in suite}) == 100
+    assert (str(first.id), first.answer) == ("2025-I-1", "70")
+    assert len({p.key for p in suite}) == 100
 
 
 def test_unknown_benchmark_is_a_user_error() -> None:
