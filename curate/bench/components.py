@@ -203,9 +203,8 @@ def _planted_recall(
 
 def tokens(corpus: Corpus, *, format_kwargs: dict[str, Any], repeats: int = 3) -> dict[str, Any]:
     """MB/s of ChatML rows (problem + shortest generation, as `token_length` counts them)."""
-    from curate.bench.baseline import qwen3_tokenizer_folder
     from curate.formatting import build_messages
-    from curate.tokenizers import chatml, load_counter
+    from curate.tokenizers import chatml
 
     table = pq.read_table(corpus.path, columns=["problem", "generations"])
     texts = [
@@ -213,6 +212,19 @@ def tokens(corpus: Corpus, *, format_kwargs: dict[str, Any], repeats: int = 3) -
         for p, g in zip(table.column("problem").to_pylist(), table.column("generations").to_pylist())
         if g
     ]
+    return token_rates(texts, repeats=repeats)
+
+
+def token_rates(
+    texts: list[str], *, repeats: int, extra: dict[str, Callable[[], Any]] | None = None, hf: bool = True
+) -> dict[str, Any]:
+    """MB/s of counting `texts` with the Qwen3 counter: `TokenCounter.count_texts` against raw tiktoken
+    `encode_batch` (checked to give the same counts first), any `extra` callables timed alongside, and the
+    Hugging Face tokenizer on a quarter of the texts. `curate bench` and `scripts/measure_tokens.py` both
+    measure through here."""
+    from curate.bench.baseline import qwen3_tokenizer_folder
+    from curate.tokenizers import load_counter
+
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     counter = load_counter("qwen3")
     encoding, threads = counter.encoding, counter.threads
@@ -224,22 +236,31 @@ def tokens(corpus: Corpus, *, format_kwargs: dict[str, Any], repeats: int = 3) -
         {
             raw: lambda: encoding.encode_batch(texts, allowed_special="all", num_threads=threads),
             "curate TokenCounter.count_texts": lambda: counter.count_texts(texts),
+            **(extra or {}),
         },
         repeats,
     )
-    from transformers import AutoTokenizer
-
-    hf = AutoTokenizer.from_pretrained(qwen3_tokenizer_folder())
-    subset = texts[: max(1, len(texts) // 4)]
-    sub_mb = sum(len(t.encode("utf-8")) for t in subset) / 1e6
-    hf_time = best_of({"hf": lambda: hf(subset, add_special_tokens=False)}, 1)["hf"]
     rates = {name: megabytes / t["wall_s"] for name, t in timings.items()}
-    rates["transformers Qwen3 tokenizer (batch call)"] = sub_mb / hf_time["wall_s"]
+    per_cpu = {name: megabytes / t["cpu_s"] for name, t in timings.items()}
+    if hf:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(qwen3_tokenizer_folder())
+        subset = texts[: max(1, len(texts) // 4)]
+        hf_counts = [len(ids) for ids in tokenizer(subset, add_special_tokens=False)["input_ids"]]
+        if hf_counts != expected[: len(subset)]:
+            raise CurateError("the Hugging Face tokenizer disagrees with tiktoken on the benchmark rows")
+        sub_mb = sum(len(t.encode("utf-8")) for t in subset) / 1e6
+        hf_time = best_of({"hf": lambda: tokenizer(subset, add_special_tokens=False)}, 1)["hf"]
+        name = "transformers Qwen3 tokenizer (batch call)"
+        rates[name], per_cpu[name] = sub_mb / hf_time["wall_s"], sub_mb / hf_time["cpu_s"]
     return {
         "rows": len(texts),
         "megabytes": round(megabytes, 1),
         "tokens": int(sum(expected)),
+        "raw": raw,
         "mb_per_s": {name: round(rate, 2) for name, rate in rates.items()},
+        "mb_per_cpu_s": {name: round(rate, 2) for name, rate in per_cpu.items()},
         "count_texts_over_tiktoken": round(rates["curate TokenCounter.count_texts"] / rates[raw], 3),
     }
 
