@@ -30,6 +30,15 @@ SPLIT_SCHEMA = pa.schema(
         ("generation_index", pa.int64()),
     ]
 )
+
+
+def split_schema(mixed: bool = False) -> pa.Schema:
+    """The output splits' schema; a mixed recipe's rows also carry their source's name (`dataset`)."""
+    if not mixed:
+        return SPLIT_SCHEMA
+    return SPLIT_SCHEMA.insert(SPLIT_SCHEMA.get_field_index("uuid") + 1, pa.field("dataset", pa.string()))
+
+
 REJECTION_SCHEMA = pa.schema(
     [
         ("uuid", pa.string()),

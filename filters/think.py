@@ -36,6 +36,7 @@ class ThinkFormat(TraceFilter):
     """Exactly one leading `<think>...</think>` with reasoning inside, a boxed answer after it, bounded length."""
 
     Params = ThinkFormatParams
+    reads_think = True  # refused for a source whose generations are not reasoning traces
 
     @property
     def _params(self) -> ThinkFormatParams:

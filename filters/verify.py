@@ -76,6 +76,7 @@ class AnswerVerify(TraceFilter):
     """Keep generations whose boxed final answer is correct (see the module docstring for the modes)."""
 
     Params = AnswerVerifyParams
+    reads_think = True  # the final answer is the box after `</think>`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +86,12 @@ class AnswerVerify(TraceFilter):
     @property
     def _params(self) -> AnswerVerifyParams:
         return self.params  # type: ignore[return-value]
+
+    def required_columns(self) -> tuple[str, ...]:
+        """The reference answer to judge against; the dataset's labels to trust."""
+        mode = self._params.mode
+        labels = ("correctness_math_verify",) if mode != "reverify" else ()
+        return (*(("answer",) if mode != "trust_labels" else ()), *labels)
 
     def fingerprint_extra(self) -> str:
         # Verdicts depend on the extraction/judging code and the math-verify/sympy versions, not only on
