@@ -24,7 +24,7 @@ from curate.sample import planting
 from curate.sample.rows import CHUNK_ROWS, generate_chunk
 from curate.sample.schema import OPENR1_SCHEMA
 
-GENERATOR_VERSION = 1  # bump whenever the bytes written for a (rows, seed) change
+GENERATOR_VERSION = 2  # bump whenever the bytes written for a (rows, seed) change
 
 
 def _chunks(rows: int) -> list[tuple[int, int]]:
