@@ -28,7 +28,12 @@ from curate.yamlpos import load_yaml
 TOKEN_PLOT = "num_tokens.png"
 SPLITS = ("train", "test")
 REJECTIONS = "rejections.parquet"
-MIX_COLUMNS = (("source", "Source"), ("problem_type", "Problem type"), ("question_type", "Question type"))
+MIX_COLUMNS = (
+    ("dataset", "Dataset"),
+    ("source", "Source"),
+    ("problem_type", "Problem type"),
+    ("question_type", "Question type"),
+)
 PERCENTILES = (50, 90, 99)
 REPORT_ROWS = 50  # rows of a report table shown on the card; the JSON file beside it has them all
 
@@ -57,6 +62,7 @@ COLUMN_MEANINGS = {
     "uuid": "the source row's id",
     "source": "where the problem comes from (olympiads, amc_aime, ...)",
     "problem_type": "topic label from the source",
+    "dataset": "the source of the mixed recipe the row comes from (its name in `sources:`)",
     "question_type": "math-word-problem, MCQ or proof",
     "answer": "the reference final answer (raw LaTeX)",
     "data_source": "verl's reward/data routing key",
@@ -99,8 +105,18 @@ class CardInputs:
         return self.stats.get("source") or {}
 
     @property
+    def parts(self) -> list[dict[str, Any]]:
+        """The sources of a mixed recipe (stats.json's `sources`: provenance, funnel, shares); [] otherwise."""
+        return list(self.stats.get("sources") or [])
+
+    @property
+    def origins(self) -> list[dict[str, Any]]:
+        """Where the rows come from: the one source, or each source of a mix."""
+        return [p.get("source") or {} for p in self.parts] if self.parts else [self.source]
+
+    @property
     def is_sample(self) -> bool:
-        return self.source.get("kind") == "sample"
+        return any(o.get("kind") == "sample" for o in self.origins)
 
     @property
     def recipe(self) -> dict[str, Any]:
@@ -141,7 +157,7 @@ def load_inputs(out_dir: Path) -> CardInputs:
 def _read_split(
     path: Path,
     name: str,
-    summary: tuple[str, ...] = ("num_tokens", "source", "problem_type", "question_type"),
+    summary: tuple[str, ...] = ("num_tokens", "dataset", "source", "problem_type", "question_type"),
 ) -> SplitData | None:
     if not path.is_file():
         return None
@@ -292,6 +308,7 @@ def render_card(inputs: CardInputs, plot_name: str | None) -> str:
         _how_made(inputs),
         _usage(inputs),
         _funnel(inputs),
+        _sources_section(inputs),
         _token_section(inputs, plot_name),
         _mix_section(inputs),
         _decontamination(inputs),
@@ -317,9 +334,9 @@ def front_matter(inputs: CardInputs) -> dict[str, Any]:
         "tags": tags,
         "size_categories": [size_category(total)],
     }
-    source = source_dataset(inputs.source)
-    if source:
-        meta["source_datasets"] = [source]
+    hub = [d for d in dict.fromkeys(source_dataset(o) for o in inputs.origins) if d]
+    if hub:
+        meta["source_datasets"] = hub
     splits = [s for s in inputs.splits if s.rows > 0] or [inputs.splits[0]]
     meta["configs"] = [
         {
@@ -382,11 +399,12 @@ def _intro(inputs: CardInputs) -> str:
     counts = ", ".join(f"{s.rows:,} {s.name}" for s in inputs.splits)
     lines = [f"# {_pretty_name(inputs)}", ""]
     if inputs.is_sample:
-        source = inputs.source
+        source = next(o for o in inputs.origins if o.get("kind") == "sample")
         lines += [
             "> [!WARNING]",
-            "> **Built from curate's embedded offline sample, not from a real dataset.** The source was "
-            f"{source.get('rows', '?'):,} synthetic OpenR1-shaped rows (sample seed {source.get('seed', '?')}, "
+            "> **Built from curate's embedded offline sample, not from a real dataset.** The "
+            + ("source was " if not inputs.parts else "sample source was ")
+            + f"{source.get('rows', '?'):,} synthetic OpenR1-shaped rows (sample seed {source.get('seed', '?')}, "
             f"generator v{source.get('generator_version', '?')}) with planted defects for testing the filters. "
             "Use it to check a pipeline end to end; do not train or evaluate on it.",
             "",
@@ -397,7 +415,7 @@ def _intro(inputs: CardInputs) -> str:
     lines.append(
         f"A supervised fine-tuning set of long chain-of-thought math solutions in verl's multi-turn `messages` "
         f"format ({counts} rows), curated with `curate` by the recipe "
-        f"`{inputs.stats.get('recipe', '?')}` from {_source_phrase(inputs.source)}."
+        f"`{inputs.stats.get('recipe', '?')}` from {_sources_phrase(inputs)}."
     )
     if rows.get("source"):
         kept = sum(s.rows for s in inputs.splits)
@@ -406,6 +424,16 @@ def _intro(inputs: CardInputs) -> str:
             "were drawn into the splits."
         )
     return "\n".join(lines)
+
+
+def _sources_phrase(inputs: CardInputs) -> str:
+    if not inputs.parts:
+        return _source_phrase(inputs.source)
+    return (
+        f"{len(inputs.parts)} sources mixed ("
+        + "; ".join(f"`{p['name']}`: {_source_phrase(p.get('source') or {})}" for p in inputs.parts)
+        + ")"
+    )
 
 
 def _source_phrase(source: dict[str, Any]) -> str:
@@ -430,7 +458,22 @@ def _how_made(inputs: CardInputs) -> str:
     lines.append(
         f"- **Recipe:** `{inputs.stats.get('recipe', '?')}` (hash `{inputs.stats.get('recipe_sha256', '?')}`)"
     )
-    lines.append(f"- **Source:** {_source_phrase(inputs.source)}")
+    if inputs.parts:
+        lines.append(
+            "- **Sources** (a mixed recipe; their own filters ran on their rows, the recipe's on all):"
+        )
+        for part in inputs.parts:
+            share = (
+                f"weight {part['weight']:g}"
+                if part.get("weight")
+                else (f"{part['size']:,} train rows" if part.get("size") else "no share given")
+            )
+            lines.append(
+                f"  - `{part['name']}` (schema `{part.get('schema')}`, {share}): "
+                f"{_source_phrase(part.get('source') or {})}"
+            )
+    else:
+        lines.append(f"- **Source:** {_source_phrase(inputs.source)}")
     filters = recipe.get("filters") or [{entry.get("filter"): None} for entry in _filter_steps(inputs)]
     if filters:
         lines.append("- **Filters, in order:**")
@@ -537,9 +580,10 @@ def _funnel(inputs: CardInputs) -> str:
     for entry in funnel:
         dropped = entry.get("dropped") or {}
         reasons = ", ".join(f"{reason}: {count:,}" for reason, count in sorted(dropped.items()))
+        own = f" (source `{entry['source']}`)" if entry.get("source") else ""
         rows.append(
             [
-                f"`{entry.get('filter')}`",
+                f"`{entry.get('filter')}`{own}",
                 entry.get("level", ""),
                 f"{entry.get('rows_in', 0):,}",
                 f"{entry.get('rows_out', 0):,}",
@@ -567,6 +611,56 @@ def _funnel(inputs: CardInputs) -> str:
             "",
             "Trace filters judge each generation of a row; a row survives if one generation passes all of them. "
             "Generations kept: " + "; ".join(generations) + ".",
+        ]
+    return "\n".join(lines)
+
+
+def _sources_section(inputs: CardInputs) -> str:
+    """A mixed recipe's sources: what each brought, its own funnel through every step that saw its rows,
+    and its share of each output split (the per-source counts add up to the splits)."""
+    parts = inputs.parts
+    if not parts:
+        return ""
+    rows = [
+        [
+            f"`{p['name']}`",
+            f"`{p.get('schema')}`",
+            f"{p.get('rows', 0):,}",
+            f"{p.get('pool', 0):,}",
+            f"{p.get('train', 0):,} ({100 * (p.get('share') or {}).get('train', 0):.1f}%)",
+            f"{p.get('test', 0):,} ({100 * (p.get('share') or {}).get('test', 0):.1f}%)",
+        ]
+        for p in parts
+    ]
+    lines = [
+        "## Sources",
+        "",
+        "Rows each source brought, how many passed every filter (its pool), and its rows and share of each "
+        "split. Deduplication and decontamination ran over all sources at once; a duplicate cluster keeps "
+        "the row of the source listed first.",
+        "",
+        _table(["source", "schema", "rows", "pool", "train", "test"], rows, numeric=range(2, 6)),
+    ]
+    steps = list(dict.fromkeys(step["filter"] for p in parts for step in p.get("funnel") or []))
+    if steps:
+        table = []
+        for name in steps:
+            row = [f"`{name}`"]
+            for part in parts:
+                step = next((s for s in part.get("funnel") or [] if s["filter"] == name), None)
+                if step is None:
+                    row.append("")
+                    continue
+                dropped = step["rows_in"] - step["rows_out"]
+                row.append(f"{step['rows_out']:,}" + (f" (-{dropped:,})" if dropped else ""))
+            table.append(row)
+        lines += [
+            "",
+            "### Funnel by source",
+            "",
+            "Rows of each source left after each step (dropped in brackets); a blank: the step did not run on it.",
+            "",
+            _table(["step", *(f"`{p['name']}`" for p in parts)], table, numeric=range(1, 1 + len(parts))),
         ]
     return "\n".join(lines)
 
@@ -836,8 +930,9 @@ def _citations(inputs: CardInputs) -> str:
     custom = ((inputs.recipe.get("card") or {}).get("citation") or "").strip()
     if custom:
         lines += ["This dataset:", "", "```bibtex", custom, "```", ""]
-    source = source_dataset(inputs.source)
-    if source in (None, OPENR1) or inputs.source.get("kind") != "hub":
+    hub = [source_dataset(o) for o in inputs.origins]
+    others = [d for d in dict.fromkeys(hub) if d not in (None, OPENR1)]
+    if len(others) < len(hub):  # OpenR1 itself, its sample, or files the card cannot name
         lines += [
             f"The source, [{OPENR1}](https://huggingface.co/datasets/{OPENR1}):",
             "",
@@ -846,7 +941,7 @@ def _citations(inputs: CardInputs) -> str:
             "```",
             "",
         ]
-    else:
+    for source in others:
         lines += [
             f"The source, [{source}](https://huggingface.co/datasets/{source}): see its dataset card.",
             "",

@@ -52,7 +52,7 @@ def build_stores(
         stored = cmap.stored()
         if not stored or not files:
             continue
-        key = digest(VERSION, fingerprint, cmap.fingerprint, stored)
+        key = digest(VERSION, fingerprint, cmap.fingerprint, cmap.prefix, stored)
         path = (cache_root() / "derived" if caching_enabled() else folder) / f"{key}.parquet"
         if not is_sealed(path):
             log.info("%s: computing %s for %d rows", name, ", ".join(stored), _rows(table, files))
@@ -94,7 +94,7 @@ def _build(
         tmp = temp_path_for(path)
         try:
             with pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS) as writer:
-                rows = _Rows(_rows_in_order(parts, stored, suffixes))
+                rows = _Rows(_rows_in_order(parts, stored, suffixes, cmap.prefix))
                 for index in files:
                     for size in table.group_sizes(index):
                         writer.write_table(rows.take(size).cast(schema), row_group_size=max(size, 1))
@@ -132,13 +132,16 @@ def _digest_bytes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return data[array.offset * 16 : (array.offset + len(array)) * 16].reshape(-1, 16)
 
 
-def _rows_in_order(parts: Spill, stored: tuple[str, ...], suffixes: dict[int, str]) -> Iterator[pa.Table]:
-    """The store's columns, batch by batch in row order, with ids made from the digests."""
+def _rows_in_order(
+    parts: Spill, stored: tuple[str, ...], suffixes: dict[int, str], prefix: str
+) -> Iterator[pa.Table]:
+    """The store's columns, batch by batch in row order, with ids made from the digests (after `prefix`: a
+    mixed recipe's source name, so equal rows of two sources keep distinct ids)."""
     for batch in parts.batches():
         columns = {}
         for name in stored:
             if name == "uuid":
-                hexes = [d.tobytes().hex() for d in _digest_bytes(batch.column("digest"))]
+                hexes = [prefix + d.tobytes().hex() for d in _digest_bytes(batch.column("digest"))]
                 if suffixes:
                     rows = batch.column("row_id").to_pylist()
                     hexes = [h + suffixes.get(r, "") for h, r in zip(hexes, rows)]
