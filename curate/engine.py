@@ -21,7 +21,7 @@ from curate.cache import cache_root, caching, caching_enabled, digest
 from curate.card import write_card
 from curate.executors import Executor, make_executor
 from curate.formatting import format_kwargs
-from curate.mix import Sources, merge_chain_funnels, open_sources
+from curate.mix import Sources, merge_chain_funnels, needed_columns, open_sources
 from curate.outputs import split_schema, versions, write_json
 from curate.ownership import OutputFolder, claim, protected_paths, run_files
 from curate.recipe import FilterStep, Recipe, dump_yaml
@@ -35,8 +35,6 @@ from filters import Filter, FilterContext, TraceFilter
 from filters.length import TokenLength
 
 log = logging.getLogger("curate")
-
-ROW_COLUMNS = ("uuid", "problem", "answer", "source", "problem_type", "question_type")
 
 
 @dataclass
@@ -127,14 +125,21 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
     instances = [step.cls(step.params, context) for _, step in steps]
     try:
         with spill_folder() as folder:
-            sources.check(_needed_columns(recipe), executor, folder)
+            sources.check(needed_columns(recipe), executor, folder)
             state = initial_state(table, sources, folder)
             for (owner, step), f, filter_spec in zip(steps, instances, specs):
                 if not isinstance(f, TraceFilter):
                     with state.phase(report_name(owner, step.name)):
                         f.setup()  # the driver decides global filters and cheap row filters, and writes reports
                         run_filter_step(
-                            step, f, filter_spec, table, state, executor, use_cache, sources.scope(owner, step)
+                            step,
+                            f,
+                            filter_spec,
+                            table,
+                            state,
+                            executor,
+                            use_cache,
+                            sources.scope(owner, step),
                         )
             with state.phase("traces"):
                 trace = [
@@ -143,7 +148,9 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
                     if isinstance(f, TraceFilter)
                 ]
                 if not sources.mixed:
-                    trace_chain(recipe, [(s, f, fs) for _, s, f, fs in trace], table, state, executor, use_cache)
+                    trace_chain(
+                        recipe, [(s, f, fs) for _, s, f, fs in trace], table, state, executor, use_cache
+                    )
                 else:
                     chains = []
                     for part in sources.parts:
@@ -213,7 +220,14 @@ def _finish(
     with output.staged() as staging:
         with state.phase("write"):
             write_splits(
-                staging, table, state, split, spec.format, executor, _output_tokenizer(instances), sources.mixed
+                staging,
+                table,
+                state,
+                split,
+                spec.format,
+                executor,
+                _output_tokenizer(instances),
+                sources.mixed,
             )
         drops = Drops(table, state, split)
         with state.phase("rejections"):
@@ -242,23 +256,6 @@ def _finish(
 def _output_tokenizer(instances: list[Filter]) -> str:
     """The tokenizer `num_tokens` is counted with: token_length's, when the recipe has that filter."""
     return next((f.spec for f in instances if isinstance(f, TokenLength)), "qwen3")
-
-
-def _needed_columns(recipe: Recipe) -> dict[str | None, dict[str, str]]:
-    """Columns every source must have (key None), and those of each source's own filters (by name)."""
-    needed = {c: "the output" for c in (*ROW_COLUMNS, "generations")}
-    if recipe.model.select.strategy == "dataset":
-        needed["messages"] = "select: dataset"
-    sample = recipe.model.sample
-    if sample is not None and sample.stratify:
-        needed[sample.stratify] = "sample.stratify"
-    if sample is not None and sample.weights:
-        needed[sample.weight_by] = "sample.weights"
-    out: dict[str | None, dict[str, str]] = {None: needed}
-    for owner, step in recipe.all_steps():
-        for column in step.cls(step.params).required_columns():
-            out.setdefault(owner, {}).setdefault(column, f"filter {step.name!r}")
-    return out
 
 
 def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe, sources: Sources) -> sampling.Split:

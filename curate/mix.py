@@ -21,8 +21,9 @@ import numpy as np
 
 from curate.cache import digest
 from curate.derived import build_stores
+from curate.errors import CurateError
 from curate.executors import Executor
-from curate.mapping import ColumnMap
+from curate.mapping import MIX_COLUMNS, ColumnMap
 from curate.presets import column_map
 from curate.recipe import FilterStep, Recipe, SourceSpec
 from curate.sampling import MixSpec, Split
@@ -33,6 +34,7 @@ from filters import GlobalFilter
 
 log = logging.getLogger("curate")
 
+ROW_COLUMNS = ("uuid", "problem", "answer", "source", "problem_type", "question_type")
 OPTIONAL_OUTPUT = ("answer", "source", "problem_type", "question_type")
 
 
@@ -88,13 +90,14 @@ class Sources:
 
     def check(self, needed: dict[str | None, dict[str, str]], executor: Executor, folder: Path) -> None:
         """The sources at their boundary, before any filter: the columns each needs (every step's, and its
-        own filters'), the types of their columns, their derived stores, then the row values."""
+        own filters'), the types of their columns, their derived stores, then the row values. An error names
+        the source (in a mix) and the user's own file (not its cached parquet copy)."""
         for part in self.parts:
-            own = {**needed.get(None, {}), **needed.get(part.name if self.mixed else "source", {})}
-            if not part.cmap.identity:  # the output holds null where a mapped source has no such column
-                own = {c: who for c, who in own.items() if not (who == "the output" and c in OPTIONAL_OUTPUT)}
-            self.table.check_columns(own, part.rows)
-        self.table.check_types()
+            try:
+                self.table.check_columns(_own_needs(needed, part.name, self.mixed, part.cmap), part.rows)
+                self.table.check_types(part.rows)
+            except CurateError as exc:
+                raise _about(exc, part.name if self.mixed else None, _inputs(part)) from None
         build_stores(
             self.table,
             [
@@ -165,6 +168,122 @@ class Sources:
                 }
             )
         return out
+
+
+def needed_columns(recipe: Recipe) -> dict[str | None, dict[str, str]]:
+    """Columns every source must have (key None), and those of each source's own filters (by name), each
+    with who needs it."""
+    needed = {c: "the output" for c in (*ROW_COLUMNS, "generations")}
+    if recipe.model.select.strategy == "dataset":
+        needed["messages"] = "select: dataset"
+    sample = recipe.model.sample
+    if sample is not None and sample.stratify:
+        needed[sample.stratify] = "sample.stratify"
+    if sample is not None and sample.weights:
+        needed[sample.weight_by] = "sample.weights"
+    out: dict[str | None, dict[str, str]] = {None: needed}
+    for owner, step in recipe.all_steps():
+        for column in step.cls(step.params).required_columns():
+            out.setdefault(owner, {}).setdefault(column, f"filter {step.name!r}")
+    return out
+
+
+def _own_needs(
+    needed: dict[str | None, dict[str, str]], name: str, mixed: bool, cmap: ColumnMap
+) -> dict[str, str]:
+    own = {**needed.get(None, {}), **(needed.get(name, {}) if mixed else {})}
+    if not cmap.identity:  # the output holds null where a mapped source has no such column
+        own = {c: who for c, who in own.items() if not (who == "the output" and c in OPTIONAL_OUTPUT)}
+    return own
+
+
+def _inputs(part: Part) -> dict[str, str]:
+    """A local source's files by the path they are read from (a JSON-lines file is read from its cached
+    parquet copy): the user's own file names, for errors."""
+    inputs = part.resolved.provenance.get("inputs") or []
+    return {str(f): str(i) for f, i in zip(part.resolved.files, inputs)}
+
+
+def _about(exc: CurateError, source: str | None, inputs: dict[str, str]) -> CurateError:
+    where = inputs.get(exc.where or "", exc.where)
+    message = str(exc.args[0]) if exc.args else ""
+    return CurateError(f"source {source!r}: {message}" if source else message, where=where, hint=exc.hint)
+
+
+def check_headers(recipe: Recipe) -> None:
+    """`curate validate`'s look at local sources: every column the recipe needs, and the type of every
+    column the schema knows, from each file's header alone (a parquet footer; the first rows of a JSON-lines
+    file), so a missing or mistyped column is one error naming the source, the file and the column before
+    any data is read. Hub sources are checked when `curate run` has downloaded them."""
+    import pyarrow.parquet as pq
+
+    from curate import schema
+    from curate.source import local_files
+
+    needed = needed_columns(recipe)
+    for source in recipe.sources:
+        if source.spec.kind != "path":
+            continue
+        cmap = column_map(source.spec.schema_)
+        own = _own_needs(needed, source.name, recipe.mixed, cmap)
+        for path in local_files(source.spec.path or ""):
+            header = pq.read_schema(path) if path.suffix == ".parquet" else _jsonl_header(path)
+            try:
+                missing_columns(path, header.names, cmap, own)
+                schema.check_types([path], [header], [cmap])
+            except CurateError as exc:
+                raise _about(exc, source.name if recipe.mixed else None, {}) from None
+
+
+HEADER_ROWS = 100  # rows of a JSON-lines file whose fields and types `curate validate` looks at
+
+
+def _jsonl_header(path: Path) -> Any:
+    import io
+
+    import polars as pl
+
+    lines = []
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if raw.strip():
+                lines.append(raw)
+            if len(lines) == HEADER_ROWS:
+                break
+    try:
+        return pl.read_ndjson(io.BytesIO(b"".join(lines)), infer_schema_length=None).to_arrow().schema
+    except Exception:  # malformed lines: `curate run` names the first one when it converts the file
+        import pyarrow as pa
+
+        return pa.schema([])
+
+
+def missing_columns(path: Path, raw: list[str], cmap: ColumnMap, needed: dict[str, str]) -> None:
+    """A needed column the file cannot give (its own, or mapped from columns it lacks): one error naming the
+    column, the file's columns behind it and who needs it."""
+    from curate.mapping import ROW_MODEL
+
+    present = set(raw)
+    for column, who in needed.items():
+        if column in MIX_COLUMNS:
+            continue
+        behind = cmap.refs_of(column) if column in ROW_MODEL and not cmap.identity else []
+        if cmap.identity or column not in ROW_MODEL:
+            found = column in present
+        else:  # a content-hash id is computed from columns that are checked on their own
+            found = (column == "uuid" and cmap.hashed_id) or (
+                column in cmap.provides() and all(r.column in present for r in behind)
+            )
+        if found:
+            continue
+        lacking = [r.column for r in behind if r.column not in present] or [column]
+        mapped = f"schema {cmap.name!r} reads {column!r} from it for {who}" if behind else f"needed by {who}"
+        raise CurateError(
+            f"column {lacking[0]!r} is missing ({mapped}); the file has: "
+            f"{', '.join(sorted(present)) or 'no columns'}",
+            where=str(path),
+            hint="point the source at data of its schema, fix `schema:`, or remove the step that needs it",
+        )
 
 
 def _step(entry: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:

@@ -165,18 +165,29 @@ class SourceTable:
             for column, who in needed.items():
                 if column in names:
                     continue
-                behind = [str(r) for r in cmap.refs_of(column)] if column in ROW_MODEL else []
-                mapped = "" if cmap.identity or not behind else f", mapped from {', '.join(behind)} by schema {cmap.name!r}"
+                raw = self._raw[index] or names
+                behind = cmap.refs_of(column) if column in ROW_MODEL and not cmap.identity else []
+                lacking = [r.column for r in behind if r.column not in raw] or [column]
+                mapped = (
+                    f"schema {cmap.name!r} reads {column!r} from it for {who}"
+                    if behind
+                    else f"needed by {who}"
+                )
                 raise CurateError(
-                    f"column {column!r} (needed by {who}{mapped}) is missing; present: "
-                    f"{', '.join(sorted(self._raw[index] or names))}",
+                    f"column {lacking[0]!r} is missing ({mapped}); the file has: {', '.join(sorted(raw))}",
                     where=str(path),
                     hint="point the source at data of its schema, fix `schema:`, or remove the step that needs it",
                 )
 
-    def check_types(self) -> None:
-        """The types of every known column, from the files' footers (`curate.schema`)."""
-        schema.check_types(self.files, [pf.schema_arrow for pf in self._parquet], self.maps)  # type: ignore[union-attr]
+    def check_types(self, rows: tuple[int, int] | None = None) -> None:
+        """The types of every known column, from the files' footers (`curate.schema`). `rows`: check only
+        the files of these rows."""
+        index = self.files_of(rows)
+        schema.check_types(
+            [self.files[i] for i in index],
+            [self._parquet[i].schema_arrow for i in index],  # type: ignore[union-attr]
+            [self.maps[i] for i in index],
+        )
 
     def check_rows(self) -> None:
         """The row values every step relies on (`curate.schema`): ids, problems, label list lengths."""
@@ -328,7 +339,11 @@ class SourceTable:
             assert origin is not None, f"{self.files[index]} belongs to no source of a mixed recipe"
             values = {"dataset": origin[0], "dataset_rank": origin[1]}
             parts.append(pl.DataFrame({c: [values[c]] * rows for c in mixed}))
-        frame = pl.concat([p for p in parts if p.width], how="horizontal") if any(p.width for p in parts) else frame
+        frame = (
+            pl.concat([p for p in parts if p.width], how="horizontal")
+            if any(p.width for p in parts)
+            else frame
+        )
         frame = frame.select(columns) if columns else pl.DataFrame()
         casts = {c: CANONICAL[c] for c in frame.columns if c in CANONICAL and frame.schema[c] != CANONICAL[c]}
         if casts:
@@ -340,7 +355,11 @@ class SourceTable:
 
     def _group_size(self, index: int, group: int) -> int:
         starts = self._group_starts[index]
-        stop = int(starts[group + 1]) if group + 1 < starts.size else int(self.offsets[index + 1] - self.offsets[index])
+        stop = (
+            int(starts[group + 1])
+            if group + 1 < starts.size
+            else int(self.offsets[index + 1] - self.offsets[index])
+        )
         return stop - int(starts[group])
 
     def _decode(self, index: int, group: int, columns: list[str]) -> pa.Table:
@@ -378,7 +397,9 @@ def hub_locator(files: list[Path], provenance: Mapping[str, Any]) -> list[HubFil
         parts = path.parts
         if "snapshots" not in parts:
             return [None] * len(files)
-        located.append((provenance["dataset"], provenance["commit"], "/".join(parts[parts.index("snapshots") + 2 :])))
+        located.append(
+            (provenance["dataset"], provenance["commit"], "/".join(parts[parts.index("snapshots") + 2 :]))
+        )
     return located
 
 

@@ -69,6 +69,7 @@ def run(
 def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> None:
     """Check a recipe (names, parameters, types, files, the source path and the output folder) without
     reading any data: what `curate run` would refuse, `validate` refuses."""
+    from curate.mix import check_headers
     from curate.ownership import check_output, protected_paths
     from curate.recipe import load_recipe
     from curate.source import local_files
@@ -78,13 +79,18 @@ def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> No
     for source in loaded.sources:
         if source.spec.kind == "path":
             local_files(source.spec.path or "")
+    check_headers(loaded)
     keep_clear_of, inside_forbidden = protected_paths(loaded)
     check_output(
         spec.output.dir, command="run", keep_clear_of=keep_clear_of, inside_forbidden=inside_forbidden
     )
     steps = loaded.all_steps()
     names = ", ".join(f"{owner}/{s.name}" if owner else s.name for owner, s in steps)
-    mix = f"; {len(loaded.sources)} sources: {', '.join(s.name for s in loaded.sources)}" if loaded.mixed else ""
+    mix = (
+        f"; {len(loaded.sources)} sources: {', '.join(s.name for s in loaded.sources)}"
+        if loaded.mixed
+        else ""
+    )
     typer.echo(f"{recipe}: ok ({len(steps)} filters: {names}{mix})")
 
 

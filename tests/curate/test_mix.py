@@ -14,6 +14,7 @@ import pytest
 from curate import benchmarks
 from curate.engine import run_recipe
 from curate.errors import CurateError
+from curate.mix import check_headers
 from curate.recipe import load_recipe
 from tests import openr1_rows as rows
 
@@ -153,3 +154,34 @@ def test_a_source_short_of_its_share_is_an_error_unless_allowed(
     assert (
         result.stats["rows"]["train"] == 120 and parts["openr1"]["train"] == 73
     )  # the other source filled in
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda r: {k: v for k, v in r.items() if k != "generated_solution"},
+            "column 'generated_solution' is missing",
+        ),
+        (
+            lambda r: {**r, "expected_answer": 7},
+            "column 'expected_answer' is int64, but schema 'openmathreasoning'",
+        ),
+    ],
+)
+def test_missing_or_mistyped_column_is_one_error_naming_source_file_and_column(
+    tmp_path: Path, files: dict[str, Path], change: Any, expected: str
+) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("".join(json.dumps(change(r)) + "\n" for r in omr_rows(5)), encoding="utf-8")
+    loaded = recipe(tmp_path, "broken", {**files, "clean": broken}, size=4, omr="clean")
+    for check in (
+        check_headers,
+        run_recipe,
+    ):  # `curate validate` from the file's first rows, `curate run` from all
+        with pytest.raises(CurateError) as info:
+            check(loaded)
+        message = str(info.value)
+        assert message.startswith(f"{broken}: source 'omr': ") and expected in message
+        assert "\n" not in message
+    assert not (tmp_path / "broken").exists()
