@@ -737,11 +737,18 @@ def _decontamination(inputs: CardInputs) -> str:
     funnel = {e.get("filter"): e for e in _filter_steps(inputs)}
     for name in decontam:
         entry = funnel.get(name) or {}
-        dropped = sum((entry.get("dropped") or {}).values())
-        lines.append(f"`{name}` removed {dropped:,} rows that match benchmark problems.")
+        dropped = entry.get("dropped") or {}
+        copies = dropped.get("contaminated", sum(dropped.values()) - dropped.get("template_copy", 0))
+        line = f"`{name}` removed {copies:,} rows that match benchmark problems"
+        if "template_copy" in dropped:
+            line += f" and {dropped['template_copy']:,} template copies (benchmark problems with other numbers)"
+        lines.append(line + ".")
     for name, report in reports.items():
         file_name = f"{name}_report.json"
         lines += ["", _benchmark_report(report, file_name) or _report_body(report, file_name)]
+        templates = _template_report(report, file_name)
+        if templates:
+            lines += ["", templates]
     if decontam and not reports:
         lines += ["", "The filter wrote no report."]
     return "\n".join(lines)
@@ -775,27 +782,70 @@ def _benchmark_report(report: Any, file_name: str) -> str | None:
     found = [(name, item) for name, b in per_benchmark.items() for item in b.get("found") or []]
     if not found:
         return "\n".join([*lines, "", "No benchmark item was found in the source."])
+    lines += [
+        "",
+        "Every benchmark item found, with the source rows that copy it (all of them removed):",
+        "",
+        _found_table(found, ["answer", "rows", "best score", "detectors", "uuids"], file_name),
+    ]
+    return "\n".join(lines)
+
+
+def _found_table(found: list[tuple[str, dict[str, Any]]], columns: list[str], file_name: str) -> str:
+    """Benchmark items found, one row each: benchmark, item, problem, then `columns` of the item's entry."""
+    fields = {
+        "answer": lambda item: _code(str(item.get("answer", ""))),
+        "rows": lambda item: _cell(len(item.get("uuids") or [])),
+        "best score": lambda item: _cell(item.get("best_score")),
+        "detectors": lambda item: _cell(item.get("detectors")),
+        "uuids": lambda item: _cell(item.get("uuids")),
+    }
     rows = [
         [
             f"`{name}`",
             _cell(item.get("item_id")),
             _code(_shorten(str(item.get("problem", "")), 90)),
-            _code(str(item.get("answer", ""))),
-            _cell(len(item.get("uuids") or [])),
-            _cell(item.get("best_score")),
-            _cell(item.get("detectors")),
-            _cell(item.get("uuids")),
+            *(fields[column](item) for column in columns),
         ]
         for name, item in found[:REPORT_ROWS]
     ]
+    table = _table(["benchmark", "item", "problem", *columns], rows)
+    if len(found) > REPORT_ROWS:
+        table += f"\n\n{len(found) - REPORT_ROWS:,} more in `{file_name}`."
+    return table
+
+
+_TEMPLATE_ACTIONS = {
+    "drop": "removed",
+    "report": "kept in the data (the recipe says `template_copies: report`)",
+    "keep": "not looked for (the recipe says `template_copies: keep`)",
+}
+
+
+def _template_report(report: Any, file_name: str) -> str | None:
+    """The template-copy tier of the decontamination report: benchmark problems re-issued with other numbers,
+    what the recipe did with them, and each benchmark item found with its rows."""
+    section = report.get("template_copies") if isinstance(report, dict) else None
+    if not isinstance(section, dict) or not isinstance(section.get("per_benchmark"), dict):
+        return None
+    action = str(section.get("action", "drop"))
+    lines = [
+        "### Template copies",
+        "",
+        "Rows that are a benchmark problem with only its numbers changed (same wording both ways, other "
+        f"numbers): {_TEMPLATE_ACTIONS.get(action, action)}.",
+    ]
+    if action == "keep":
+        return "\n".join(lines)
+    found = [(name, item) for name, b in section["per_benchmark"].items() for item in b.get("found") or []]
+    if not found:
+        return "\n".join([*lines, "", "No template copy of a benchmark item was found in the source."])
     lines += [
         "",
-        "Every benchmark item found, with the source rows that copy it (all of them removed):",
+        f"{_cell(section.get('rows'))} rows copy the template of {_cell(section.get('items_found'))} benchmark items:",
         "",
-        _table(["benchmark", "item", "problem", "answer", "rows", "best score", "detectors", "uuids"], rows),
+        _found_table(found, ["rows", "best score", "uuids"], file_name),
     ]
-    if len(found) > REPORT_ROWS:
-        lines += ["", f"{len(found) - REPORT_ROWS:,} more in `{file_name}`."]
     return "\n".join(lines)
 
 

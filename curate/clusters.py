@@ -10,7 +10,9 @@ rows in candidate pairs.
 
 Rows with byte-identical signatures (same 128-bit digest) are chained to each other instead of paired
 all-to-all, so a problem repeated ten thousand times costs ten thousand pairs, not fifty million; every pair,
-chained or not, is still verified by `linked`.
+chained or not, is still verified by `linked`. A filter whose `pairing` is "first" has each bucket's rows
+paired with the bucket's first row only (star pairing), so near copies repeated thousands of times cost
+linear work too.
 """
 
 from __future__ import annotations
@@ -50,10 +52,17 @@ def identity(signatures: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bucket_pairs(
-    band: np.ndarray, key: np.ndarray, high: np.ndarray, low: np.ndarray, row_id: np.ndarray
+    band: np.ndarray,
+    key: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    row_id: np.ndarray,
+    *,
+    first_only: bool = False,
 ) -> np.ndarray:
     """Candidate pairs (of `row_id` values, smaller first) among rows sharing a (band, key) bucket: each run of
-    identical signatures chained, and the first row of each distinct signature paired with every other one."""
+    identical signatures chained, and the first row of each distinct signature paired with every other one,
+    or with `first_only` (a filter whose `pairing` is "first") with the bucket's first row only."""
     if row_id.size < 2:
         return np.empty((0, 2), dtype=np.int64)
     # Most rows share no bucket: find the shared (band, key) values first, and sort only their rows in full.
@@ -79,6 +88,12 @@ def bucket_pairs(
     bucket = (np.cumsum(new_bucket) - 1)[firsts]
     sizes = np.bincount(bucket)
     start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    if first_only:  # each distinct signature with the bucket's smallest row id: linear in the bucket's size
+        lead = np.minimum.reduceat(row_id[firsts], start)[bucket]
+        other = row_id[firsts] != lead
+        parts.append(np.stack([lead[other], row_id[firsts][other]], axis=1))
+        pairs = np.concatenate(parts)
+        return np.stack([pairs.min(axis=1), pairs.max(axis=1)], axis=1)
     pairs_of = sizes[bucket] == 2
     head = firsts[pairs_of & (np.arange(firsts.size) == start[bucket])]
     nxt = firsts[np.searchsorted(firsts, head) + 1]

@@ -97,9 +97,10 @@ class Signatures(ABC):
     """A global filter's signatures and bucket keys for every row it sees, kept where they were computed."""
 
     @abstractmethod
-    def candidate_pairs(self) -> Iterator[np.ndarray]:
+    def candidate_pairs(self, first_only: bool = False) -> Iterator[np.ndarray]:
         """Pairs of rows that share a bucket key, as positions in the order the rows were given (chunks; a
-        pair may come more than once)."""
+        pair may come more than once); with `first_only`, each row paired with its bucket's first row only
+        (`curate.clusters.bucket_pairs`)."""
 
     @abstractmethod
     def take(self, positions: np.ndarray) -> pa.Array:
@@ -114,7 +115,7 @@ def key_columns(table: pa.Table | pa.Schema) -> list[str]:
     return [name for name in names if name.startswith("key_")]
 
 
-def spilled_pairs(keys: Spill) -> Iterator[np.ndarray]:
+def spilled_pairs(keys: Spill, first_only: bool = False) -> Iterator[np.ndarray]:
     """Candidate pairs (positions) from spilled bucket keys, one key column at a time (8 bytes a row)."""
     if keys.rows == 0 or keys.schema is None:
         return
@@ -122,7 +123,7 @@ def spilled_pairs(keys: Spill) -> Iterator[np.ndarray]:
     positions = np.arange(keys.rows)
     for band, name in enumerate(key_columns(keys.schema)):
         key = keys.column(name).to_numpy()
-        yield bucket_pairs(np.full(key.size, band), key, high, low, positions)
+        yield bucket_pairs(np.full(key.size, band), key, high, low, positions, first_only=first_only)
 
 
 class Executor(ABC):
@@ -166,8 +167,8 @@ class LocalSignatures(Signatures):
         self.signatures = signatures
         self.keys = keys
 
-    def candidate_pairs(self) -> Iterator[np.ndarray]:
-        return spilled_pairs(self.keys)
+    def candidate_pairs(self, first_only: bool = False) -> Iterator[np.ndarray]:
+        return spilled_pairs(self.keys, first_only)
 
     def take(self, positions: np.ndarray) -> pa.Array:
         return self.signatures.take(positions, ["signature"]).column(0).combine_chunks()
@@ -273,8 +274,9 @@ def _explode_keys(table: pa.Table, partitions: int) -> pa.Table:
     )
 
 
-def _partition_pairs(group: pa.Table) -> pa.Table:
-    pairs = bucket_pairs(*(group.column(c).to_numpy() for c in ("band", "key", "high", "low", "row_id")))
+def _partition_pairs(group: pa.Table, first_only: bool) -> pa.Table:
+    columns = (group.column(c).to_numpy() for c in ("band", "key", "high", "low", "row_id"))
+    pairs = bucket_pairs(*columns, first_only=first_only)
     return pa.table({"a": pairs[:, 0], "b": pairs[:, 1]}, schema=PAIR_SCHEMA)
 
 
@@ -298,7 +300,7 @@ class RaySignatures(Signatures):
         self.firsts = np.asarray(firsts, dtype=np.int64)  # position of each batch's first row
         self.partitions = partitions
 
-    def candidate_pairs(self) -> Iterator[np.ndarray]:
+    def candidate_pairs(self, first_only: bool = False) -> Iterator[np.ndarray]:
         """On a cluster of several nodes, a Ray Data groupby of every (band, key): no process holds all the
         keys. On one node a shuffle buys nothing: the keys (not the signatures) come to the driver, through a
         spill, and are grouped as the local executor groups them."""
@@ -308,7 +310,7 @@ class RaySignatures(Signatures):
             keys = Spill(self.folder, "keys")
             for _, ref in self.refs:
                 keys.append(self._executor._get(ref).drop(["row_id"]))
-            yield from spilled_pairs(keys)
+            yield from spilled_pairs(keys, first_only)
             keys.close()
             return
         dataset = self._ray.data.from_arrow_refs([keys for _, keys in self.refs])
@@ -321,7 +323,7 @@ class RaySignatures(Signatures):
                 zero_copy_batch=True,
             )
             .groupby("part")
-            .map_groups(_partition_pairs, batch_format="pyarrow")
+            .map_groups(_partition_pairs, batch_format="pyarrow", fn_kwargs={"first_only": first_only})
         )
         for batch in grouped.iter_batches(batch_format="pyarrow", batch_size=None):
             if batch.num_rows:

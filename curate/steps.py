@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 import filters.base
@@ -199,7 +200,6 @@ def run_filter_step(
     if hit is not None:
         rows = hit[0]
         f.stats = filters.base.FilterStats.from_dict(hit[1]["filter_stats"])
-        log.info("%s: cached result (%d of %d rows dropped)", step.name, rows.rows, ids.size)
     else:
         rows = Spill(state.folder, f"step-{len(state.outputs)}", VERDICT_SCHEMA)
         columns = ["uuid", *[c for c in (*f.required_columns(), *scope.columns) if c != "uuid"]]
@@ -221,15 +221,19 @@ def run_filter_step(
     reasons: Counter[str] = Counter()
     dropped_ids: dict[str, list[np.ndarray]] = {}
     for batch in rows.batches(["row_id", "reason"]):
-        row_ids = batch.column("row_id").to_numpy()
+        dropped = pc.is_valid(batch.column("reason"))  # a null reason is a note on a kept row
+        row_ids = batch.column("row_id").filter(dropped).to_numpy()
         state.alive[row_ids] = False
-        batch_reasons = batch.column("reason").to_pylist()
+        batch_reasons = batch.column("reason").filter(dropped).to_pylist()
         reasons.update(batch_reasons)
         if scope.sources:
             labels = np.asarray(batch_reasons, dtype=object)
             for reason in set(batch_reasons):
                 dropped_ids.setdefault(reason, []).append(row_ids[labels == reason])
-    if hit is None:
+    rows_out = int(ids.size - sum(reasons.values()))
+    if hit is not None:
+        log.info("%s: cached result (%d of %d rows dropped)", step.name, ids.size - rows_out, ids.size)
+    else:
         f.count(ids.size, reasons, time.perf_counter() - started)
         if use_cache:
             store_cached(key, rows, VERDICT_SCHEMA, {"filter_stats": f.stats.as_dict()})
@@ -238,7 +242,7 @@ def run_filter_step(
         **({"source": scope.name} if scope.name else {}),
         "level": step.level,
         "rows_in": int(ids.size),
-        "rows_out": int(ids.size - rows.rows),
+        "rows_out": rows_out,
         "dropped": dict(sorted(reasons.items())),
         "seconds": round(time.perf_counter() - started, 3),
         "cached": hit is not None,
@@ -249,9 +253,7 @@ def run_filter_step(
     state.funnel.append(entry)
     state.outputs.append(StepOutput(scope.output_name(step.name), rows, rows_range=scope.rows))
     state.key = key
-    log.info(
-        "%s%s: kept %d of %d rows", f"{scope.name}: " if scope.name else "", step.name, ids.size - rows.rows, ids.size
-    )
+    log.info("%s%s: kept %d of %d rows", f"{scope.name}: " if scope.name else "", step.name, rows_out, ids.size)
 
 
 def _global(
@@ -311,7 +313,7 @@ def cluster(
     joined = Components(ids.size)
     pairs = Spill(folder, "pairs")
     candidate = np.zeros(ids.size, dtype=bool)
-    for chunk in found.candidate_pairs():
+    for chunk in found.candidate_pairs(first_only=f.pairing == "first"):
         pairs.append(pa.table({"a": chunk[:, 0], "b": chunk[:, 1]}))
         candidate[chunk[:, 0]] = candidate[chunk[:, 1]] = True
     rows = np.flatnonzero(candidate)

@@ -25,7 +25,7 @@ from curate.mapping import content_ids
 from curate.outputs import split_schema
 from curate.table import Layout, SourceTable
 from curate.tokenizer import TokenCounter, load_counter
-from filters import Drop, Filter, FilterContext, GlobalFilter, Row, RowFilter, Verdict
+from filters import Drop, Filter, FilterContext, GlobalFilter, Keep, Row, RowFilter, Verdict
 
 VERDICT_SCHEMA = pa.schema(
     [
@@ -58,13 +58,24 @@ class FilterSpec:
 
 
 def verdicts_to_table(row_ids: list[int], verdicts: list[Verdict]) -> pa.Table:
-    drops = [(rid, v) for rid, v in zip(row_ids, verdicts) if isinstance(v, Drop)]
+    """The dropped rows, and the notes on kept rows (reason null, the note's reason in `info["note"]`)."""
+    drops: list[tuple[int, Drop, bool]] = []
+    for rid, v in zip(row_ids, verdicts):
+        if isinstance(v, Drop):
+            drops.append((rid, v, False))
+        elif isinstance(v, Keep) and v.note is not None:
+            drops.append((rid, v.note, True))
     return pa.table(
         {
-            "row_id": [rid for rid, _ in drops],
-            "reason": [v.reason for _, v in drops],
-            "detail": [v.detail for _, v in drops],
-            "info": [json.dumps(v.info, sort_keys=True) if v.info else None for _, v in drops],
+            "row_id": [rid for rid, _, _ in drops],
+            "reason": [None if kept else v.reason for _, v, kept in drops],
+            "detail": [v.detail for _, v, _ in drops],
+            "info": [
+                json.dumps({**(v.info or {}), "note": v.reason} if kept else v.info, sort_keys=True)
+                if v.info or kept
+                else None
+                for _, v, kept in drops
+            ],
         },
         schema=VERDICT_SCHEMA,
     )

@@ -4,7 +4,8 @@
   on the executor's workers: the chosen generation, its token count) and written here in order;
 - the rejections: every dropped row with the step that dropped it, merged in row order from the steps' spilled
   or cached results;
-- the drops each filter's report is built from, streamed the same way (`DropLog`).
+- the drops each filter's report is built from, with the notes it made on rows it kept, streamed the same way
+  (`DropLog`).
 """
 
 from __future__ import annotations
@@ -189,6 +190,8 @@ class Drops:
             return
         for batch in output.rows.batches(["row_id", "reason", "detail", "info"]):
             table = pa.Table.from_batches([batch])
+            if name is None:  # a row with a null reason is a note on a kept row: in the report, not dropped
+                table = table.filter(pc.is_valid(table.column("reason")))
             labels = pa.array([output.name] * table.num_rows, pa.string())
             yield table.add_column(1, "filter", labels)
 
@@ -215,8 +218,8 @@ class Drops:
 
     def of(self, name: str, rows: tuple[int, int] | None = None) -> DropLog:
         """The drops of the steps named `name` (`SOURCE/filter` for a source's own filter of a mixed recipe:
-        its trace-chain drops are those of its rows, `rows`), as the (uuid, Drop) pairs a filter's report is
-        built from."""
+        its trace-chain drops are those of its rows, `rows`), and their notes on rows they kept, as the
+        (uuid, Drop) pairs a filter's report is built from."""
         filter_name = name.rpartition("/")[2]
 
         def tables() -> Iterator[pa.Table]:
@@ -257,7 +260,10 @@ class DropLog(Sequence[tuple[str, Drop]]):
             table = with_uuids(self._source, table)
             columns = [table.column(c).to_pylist() for c in ("uuid", "reason", "detail", "info")]
             for uuid, reason, detail, info in zip(*columns):
-                yield uuid, Drop(reason, detail or "", json.loads(info) if info else None)
+                parsed = json.loads(info) if info else None
+                if reason is None:  # a note on a kept row: its reason is in its info (`verdicts_to_table`)
+                    reason = (parsed or {}).get("note", "")
+                yield uuid, Drop(reason, detail or "", parsed)
 
     def __len__(self) -> int:
         if self._length is None:

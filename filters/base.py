@@ -29,9 +29,13 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 @dataclass(frozen=True)
 class Keep:
-    """Keep the row; `fields` are values the filter adds to the output row (e.g. `num_tokens`)."""
+    """Keep the row; `fields` are values the filter adds to the output row (e.g. `num_tokens`). `note`: a row
+    or global filter's remark on a row it keeps (e.g. a template copy of a benchmark problem under
+    `template_copies: report`): recorded with the step's result and passed to `report()` with the drops, never
+    counted as a drop."""
 
     fields: dict[str, Any] = field(default_factory=dict)
+    note: Drop | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,9 @@ class GlobalFilter(Filter):
     `decide_clusters`, and is then decided at any scale: no process holds every row (see `curate.clusters`).
     Its contract: `decide(rows, signatures)` keeps every row outside a cluster and equals `decide_clusters` on
     the members of the clusters, where clusters are the connected components (of two rows or more) of the
-    pairs of rows that share a value in some column of `bucket_keys` and are `linked`.
+    candidate pairs that are `linked`. Candidate pairs are the pairs of rows that share a value in some column
+    of `bucket_keys` (`pairing` "all"), or each row with the first row (smallest row id) of every bucket it
+    is in (`pairing` "first").
     """
 
     level = "global"
@@ -266,6 +272,12 @@ class GlobalFilter(Filter):
     def clusters(self) -> bool:
         """Whether this filter implements the clustering methods below."""
         return type(self).bucket_keys is not GlobalFilter.bucket_keys
+
+    @property
+    def pairing(self) -> Literal["all", "first"]:
+        """Which rows of a bucket are candidate pairs: all of them, or each with the bucket's first row only
+        (linear in a bucket's size, for a filter whose `decide` pairs that way)."""
+        return "all"
 
     def bucket_keys(self, signatures: pa.Array) -> np.ndarray:
         """Candidate keys, a (rows, k) uint64 array from each row's signature alone (LSH band hashes, a hash

@@ -1,27 +1,52 @@
-"""`decontaminate`: drop rows whose problem is a benchmark problem, however it was typed, embedded or reworded.
+"""`decontaminate`: drop rows whose problem is a benchmark problem, however it was typed, cut, embedded or
+reworded, and (as their own tier) benchmark problems re-issued with other numbers.
 
 Every benchmark wording (canonical and variant copies of the bundled sets, plus the user's files) and every
-row go through the same normalisation (`curate.textnorm`), so formatting never matters. Three detectors then
-compare a row with the indexed wordings:
+row go through the same normalisation (`curate.textnorm`), so formatting never matters, and then have their
+numbers masked (`#`), so that the words a copy shares with its problem and the numbers it shares with it are
+judged apart. Three detectors compare a row with the indexed wordings:
 
-- `exact`: the row's normalised text equals a wording's (catches every short problem too);
-- `ngram`: the share of a wording's word n-grams (`ngram` tokens, default 8, as open-r1) found in the row;
-- `fuzzy`: the share of a wording's character 5-grams found in the row, which survives a few substituted or
-  inserted words where every n-gram around the change is lost.
+- `exact`: the row's normalised (or number-masked) text equals a wording's (catches every short problem too);
+- `ngram`: word n-grams (`ngram` tokens, default 8, as open-r1), numbers masked, so they find template copies;
+- `fuzzy`: character 5-grams, numbers kept (they make a short problem's grams distinctive), which survive a
+  few substituted or inserted words where every n-gram around the change is lost.
 
-Shares count grams as sets. A gram found in `STOCK_GROUPS` or more different benchmark problems ("find the
-remainder when n is divided by 1000", "relatively prime positive integers") is stock phrasing: a detector's
-score is the smaller of the share of the wording's *distinctive* (non-stock) grams and the share of all its
-grams found in the row, so boilerplate alone never reaches a threshold, and neither do the few distinctive
-grams of a short problem. The stock list is computed over all bundled benchmarks (plus the user's files)
-whatever subset is checked, so a verdict against AIME 2025 does not depend on which other sets are selected.
-A match also needs the benchmark problem's numbers in the row (`NUMBER_AGREEMENT`): the same sentence with
-other numbers is another problem. The drop names the best match: highest score, then exact > ngram > fuzzy,
+Grams are taken after `textnorm.without_grouping`, so `1/2`, `(1)/(2)` and `\\frac{1}{2}` agree. A problem
+with answer choices is indexed a second time without them.
+
+Containment is measured both ways. `score` is the share of the wording found in the row (an embedded copy, a
+copy with an added instruction or answer choices scores high); `row_share` is the share of the row found in
+the wording (a copy cut short, with its answer choices dropped or its last sentence missing scores high
+there). A row is a copy when `score` reaches the detector's threshold, or when `row_share` reaches
+`containment_threshold` and `score` reaches `partial_threshold` (most of the row is the problem, and it
+holds a good part of the problem).
+
+Safeguards against false drops. Shares count grams as sets. A gram found in `STOCK_GROUPS` or more different
+benchmark problems ("find the remainder when # is divided by #", "relatively prime positive integers") is
+stock phrasing: `score` is the smaller of the share of the wording's *distinctive* (non-stock) grams and the
+share of all its grams found in the row, and `row_share` counts the row's distinctive grams only, so
+boilerplate never reaches a threshold, and neither do the few distinctive grams of a short problem. The stock
+list is computed over all bundled benchmarks (plus the user's files) whatever subset is checked, so a verdict
+against AIME 2025 does not depend on which other sets are selected. The numbers must agree
+(`NUMBER_AGREEMENT`): the benchmark problem's numbers in the row, or, for a partial copy, the row's numbers
+in the benchmark problem, and none may stand where the other text has another (`textnorm.same_places`). A
+benchmark problem shorter than `SHORT_PROBLEM_CHARS` is mostly a fragment other problems hold too: a row
+copies it only when the row's statement (its answer choices aside) has no other numbers. The same words with
+other numbers is another problem, and the second tier:
+
+- `template_copy`: the wording matches both ways (`score` and `row_share` at least `template_threshold`) but
+  the numbers do not agree: a benchmark problem re-issued with new numbers. Only wordings with at least
+  `TEMPLATE_MIN_GRAMS` distinctive word n-grams qualify, so a short textbook statement ("Compute
+  $\\dbinom{31}{28}$.") is not a template of every problem written the same way. The recipe decides what happens
+  to template copies (`template_copies`): `drop` (default, reason `template_copy`), `report` (kept, and
+  listed in the report and the card), or `keep` (not looked for).
+
+The drop names the best match: contamination before template, highest score, then exact > ngram > fuzzy,
 then index order (benchmarks as listed, canonical wording before variants).
 
 Matching is vectorised per block of rows: gram hashes of the block at once (`curate.minhash.shingle_hashes`),
 a bit-filter and one `searchsorted` against the sorted distinctive grams, a (rows x wordings) tally with
-`np.bincount`, and exact set arithmetic only for the few pairs whose tally reaches the threshold.
+`np.bincount`, and exact set arithmetic only for the few pairs whose tally reaches the lowest threshold.
 """
 
 from __future__ import annotations
@@ -29,9 +54,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -40,49 +65,86 @@ from curate import benchmarks, minhash, textnorm
 from curate.benchmarks import Item
 from curate.cache import digest, file_hash, source_code_hash
 from curate.errors import CurateError
-from filters import KEEP, Drop, FilterParams, Row, RowFilter, Verdict, register
+from filters import KEEP, Drop, FilterParams, Keep, Row, RowFilter, Verdict, register
 
 CHAR_NGRAM = 5
 # A gram present in this many distinct benchmark problems is stock phrasing, not evidence of a copy.
 STOCK_GROUPS = 3
 DETECTORS = ("exact", "ngram", "fuzzy")
-# A match also needs this share of the benchmark problem's numbers in the row: same words, other numbers is
-# another problem ("What is the remainder when 2003 is divided by 11?").
+TIERS = ("contaminated", "template_copy")
+# A match also needs this share of the benchmark problem's numbers in the row (or, for a partial copy, of the
+# row's numbers in the problem): same words, other numbers is another problem ("What is the remainder when
+# 2003 is divided by 11?").
 NUMBER_AGREEMENT = 0.9
+# A benchmark problem this short (characters of its normalised text: "evaluate \\log _ 2 64 .") is mostly a
+# fragment ("\\log _ 2 64") that longer, different problems hold too: a row copies it only when the row's
+# numbers are the problem's numbers as well ("compute \\log _ 2 486 - \\log _ 2 243 + 11 \\log _ 2 64" is not
+# a copy of it, "here is a quick one : evaluate \\log _ 2 64 . show all work ." is).
+SHORT_PROBLEM_CHARS = 50
+# Fewest distinctive (non-stock) word n-grams of a wording that can have template copies.
+TEMPLATE_MIN_GRAMS = 6
 _FILTER_BITS = 24
 # Rows matched per step, and the most (rows x wordings) tally cells a step may use (32 MB).
 _MATCH_ROWS = 1024
 _TALLY_CELLS = 1 << 22
-_NUMBER = re.compile(r"\b\d+\b")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a (row, wording) pair is a copy: see the module docstring."""
+
+    containment: float = 0.8
+    partial: float = 0.35
+    template: float = 0.8
 
 
 @dataclass(frozen=True)
 class Match:
     item: Item
-    score: float
+    score: float  # share of the wording found in the row
     detector: str
     rank: int  # the wording's position in the index: the last tie-break
+    row_share: float = 1.0  # share of the row found in the wording
+    tier: str = "contaminated"
 
     def detail(self) -> str:
         where = (
             "" if self.item.wording == f"{self.item.benchmark}.jsonl" else f", wording {self.item.wording}"
         )
-        return f"matches {self.item.benchmark} item {self.item.id} ({self.detector} score {self.score:.2f}{where})"
+        shares = f"{self.detector} score {self.score:.2f}, row share {self.row_share:.2f}{where}"
+        if self.tier == "template_copy":
+            return f"template copy of {self.item.benchmark} item {self.item.id}: same wording, other numbers ({shares})"
+        return f"matches {self.item.benchmark} item {self.item.id} ({shares})"
 
     def info(self) -> dict[str, Any]:
         return {
             "benchmark": self.item.benchmark,
             "item_id": self.item.id,
             "score": round(self.score, 4),
+            "row_share": round(self.row_share, 4),
             "detector": self.detector,
             "wording": self.item.wording,
+            "tier": self.tier,
         }
 
     def beats(self, other: Match | None) -> bool:
         if other is None:
             return True
-        mine = (-self.score, DETECTORS.index(self.detector), self.rank)
-        return mine < (-other.score, DETECTORS.index(other.detector), other.rank)
+        mine = (TIERS.index(self.tier), -self.score, DETECTORS.index(self.detector), self.rank)
+        return mine < (TIERS.index(other.tier), -other.score, DETECTORS.index(other.detector), other.rank)
+
+
+@dataclass(frozen=True)
+class _RowNumbers:
+    numbers: Counter[str]  # every number of the row
+    places: dict[str, frozenset[str]]  # where they stand (`textnorm.number_places`)
+    statement: Counter[str]  # the numbers of the row without its answer choices
+
+
+def number_share(part: Counter[str], whole: Counter[str]) -> float:
+    """Share of `part`'s numbers (with multiplicity) found in `whole`; 1.0 when `part` has none."""
+    total = sum(part.values())
+    return 1.0 if total == 0 else sum((part & whole).values()) / total
 
 
 class _GramIndex:
@@ -95,6 +157,7 @@ class _GramIndex:
 
     def __init__(self, texts: list[str], size: int, unit: minhash.Unit, stock: np.ndarray) -> None:
         self.size, self.unit = size, unit
+        self.stock = frozenset(stock.tolist())
         hashes, offsets = minhash.shingle_hashes(texts, size, unit)
         per_item = [np.unique(hashes[offsets[i] : offsets[i + 1]]) for i in range(len(texts))]
         self.grams = [frozenset(h.tolist()) for h in per_item]
@@ -141,23 +204,29 @@ class _GramIndex:
 
     def candidates(
         self, hashes: np.ndarray, offsets: np.ndarray, threshold: float
-    ) -> list[tuple[int, int, float]]:
-        """(row, wording, score) for every pair whose score reaches `threshold`.
+    ) -> list[tuple[int, int, float, float]]:
+        """(row, wording, score, row share) for every pair whose score reaches `threshold`.
 
         The score is the smaller of two shares of the wording found in the row: of its distinctive grams, and
         of all its grams. The first ignores boilerplate; the second keeps a wording with few distinctive grams
-        (a short problem) from matching on those few alone.
+        (a short problem) from matching on those few alone. The row share is the share of the row's
+        distinctive grams found in the wording.
         """
         out = []
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = self.tallies(hashes, offsets) / self.sizes
+        rows: dict[int, tuple[frozenset[int], int]] = {}  # a row's grams and distinctive count, built once
         for row, wording in zip(*np.nonzero(bound >= threshold)):
             row, wording = int(row), int(wording)
-            mine = set(hashes[offsets[row] : offsets[row + 1]].tolist())
+            if row not in rows:
+                mine = frozenset(hashes[offsets[row] : offsets[row + 1]].tolist())
+                rows[row] = (mine, len(mine - self.stock))
+            mine, own = rows[row]
             distinct, grams = self.distinct[wording], self.grams[wording]
-            score = min(len(distinct & mine) / len(distinct), len(grams & mine) / len(grams))
+            found = len(distinct & mine)
+            score = min(found / len(distinct), len(grams & mine) / len(grams))
             if score >= threshold:
-                out.append((row, wording, score))
+                out.append((row, wording, score, found / own if own else 0.0))
         return out
 
 
@@ -172,24 +241,50 @@ class ContaminationIndex:
         ngram: int = 8,
         ngram_threshold: float = 0.6,
         fuzzy_threshold: float = 0.6,
+        thresholds: Thresholds = Thresholds(),
+        templates: bool = True,
         ngram_detector: bool = True,
         fuzzy_detector: bool = True,
     ) -> None:
         self.items = list(items)
+        self.thresholds = thresholds
+        self.templates = templates
         texts = textnorm.normalize_many(item.problem for item in self.items)
+        # A problem with answer choices is also indexed without them: a copy that drops the choices holds
+        # all of the statement but little of the whole.
+        for item, text in list(zip(self.items, texts)):
+            stem = _without_choices(text)
+            if stem:
+                self.items.append(replace(item, wording=f"{item.wording} without its choices"))
+                texts.append(stem)
+        masked = [textnorm.mask_numbers(text) for text in texts]
+        grams = [textnorm.without_grouping(text) for text in texts]
         self.exact: dict[str, int] = {}
-        for index, text in enumerate(texts):
+        self.masked: dict[str, list[int]] = defaultdict(list)
+        for index, (text, mask) in enumerate(zip(texts, masked)):
             self.exact.setdefault(text, index)
-        self.numbers = [Counter(_NUMBER.findall(text)) for text in texts]
-        ref_texts = textnorm.normalize_many(item.problem for item in reference)
+            self.masked[mask].append(index)
+        self.numbers = [Counter(textnorm.numbers(text)) for text in texts]
+        self.places = [textnorm.number_places(text) for text in grams]
+        self.short = [len(text) < SHORT_PROBLEM_CHARS for text in grams]
+        ref_texts = [textnorm.without_grouping(t) for t in textnorm.normalize_many(i.problem for i in reference)]
+        ref_masked = [textnorm.mask_numbers(t) for t in ref_texts]
         groups = _group_ids(reference)
-        self.detectors: list[tuple[str, _GramIndex, float]] = []
+        # (name, index, threshold, on masked text): word n-grams see the wording with its numbers masked, so
+        # they find template copies too; character grams keep the numbers, which make the short grams of a
+        # short problem distinctive.
+        self.detectors: list[tuple[str, _GramIndex, float, bool]] = []
+        # Template copies need enough distinctive wording, counted in word n-grams whether or not the ngram
+        # detector runs.
+        word_index = _GramIndex(
+            [textnorm.mask_numbers(t) for t in grams], ngram, "word", _stock(ref_masked, groups, ngram, "word")
+        )
+        self.template_ok = word_index.sizes >= TEMPLATE_MIN_GRAMS
         if ngram_detector:
-            stock = _stock(ref_texts, groups, ngram, "word")
-            self.detectors.append(("ngram", _GramIndex(texts, ngram, "word", stock), ngram_threshold))
+            self.detectors.append(("ngram", word_index, ngram_threshold, True))
         if fuzzy_detector:
             stock = _stock(ref_texts, groups, CHAR_NGRAM, "char")
-            self.detectors.append(("fuzzy", _GramIndex(texts, CHAR_NGRAM, "char", stock), fuzzy_threshold))
+            self.detectors.append(("fuzzy", _GramIndex(grams, CHAR_NGRAM, "char", stock), fuzzy_threshold, False))
 
     @classmethod
     def build(
@@ -202,7 +297,7 @@ class ContaminationIndex:
         return cls(items, reference, **options)
 
     def match(self, problems: Sequence[str | None]) -> list[Match | None]:
-        """The best match of each problem, or None where no detector reaches its threshold."""
+        """The best match of each problem, or None where no detector finds a copy."""
         texts = textnorm.normalize_many(problems)
         step = max(16, min(_MATCH_ROWS, _TALLY_CELLS // max(len(self.items), 1)))
         best: list[Match | None] = []
@@ -212,23 +307,80 @@ class ContaminationIndex:
 
     def _match_block(self, texts: list[str]) -> list[Match | None]:
         best: list[Match | None] = [None] * len(texts)
+        masked = [textnorm.mask_numbers(text) for text in texts]
+        grams = [textnorm.without_grouping(text) for text in texts]
+        masked_grams = [textnorm.mask_numbers(text) for text in grams]
+        numbers: dict[int, _RowNumbers] = {}
+
+        def row_numbers(row: int) -> _RowNumbers:
+            if row not in numbers:
+                stem = _without_choices(texts[row]) or texts[row]
+                numbers[row] = _RowNumbers(
+                    Counter(textnorm.numbers(texts[row])),
+                    textnorm.number_places(grams[row]),
+                    Counter(textnorm.numbers(stem)),
+                )
+            return numbers[row]
+
         for row, text in enumerate(texts):
-            index = self.exact.get(text) if text else None
+            if not text:
+                continue
+            index = self.exact.get(text)
             if index is not None:
                 best[row] = Match(self.items[index], 1.0, "exact", index)
-        for name, index, threshold in self.detectors:
-            hashes, offsets = minhash.shingle_hashes(texts, index.size, index.unit)
-            for row, wording, score in index.candidates(hashes, offsets, threshold):
-                candidate = Match(self.items[wording], score, name, wording)
-                if candidate.beats(best[row]) and _numbers_agree(self.numbers[wording], texts[row]):
-                    best[row] = candidate
+                continue
+            for index in self.masked.get(masked[row], ()):
+                found = self._judge(row_numbers(row), index, "exact", 1.0, 1.0, 1.0)
+                if found is not None and found.beats(best[row]):
+                    best[row] = found
+        low = min(self.thresholds.partial, self.thresholds.template)
+        for name, index, threshold, on_masked in self.detectors:
+            hashes, offsets = minhash.shingle_hashes(masked_grams if on_masked else grams, index.size, index.unit)
+            for row, wording, score, share in index.candidates(hashes, offsets, min(low, threshold)):
+                found = self._judge(row_numbers(row), wording, name, threshold, score, share)
+                if found is not None and found.beats(best[row]):
+                    best[row] = found
         return best
 
+    def _judge(
+        self, row: _RowNumbers, wording: int, detector: str, threshold: float, score: float, share: float
+    ) -> Match | None:
+        """What a (row, wording) pair with these shares is: a copy, a template copy, or nothing. The numbers
+        agree when enough of them are shared and none stands where the other text has another one
+        (`textnorm.same_places`: the same numbers permuted make another problem)."""
+        numbers, places = row.numbers, row.places
+        item_numbers = self.numbers[wording]
+        partial = share >= self.thresholds.containment and score >= self.thresholds.partial
+        agree = (
+            number_share(item_numbers, numbers) >= NUMBER_AGREEMENT
+            or (partial and number_share(numbers, item_numbers) >= NUMBER_AGREEMENT)
+        ) and textnorm.same_places(self.places[wording], places)
+        if self.short[wording]:  # the row's statement (answer choices aside) has the problem's numbers only
+            agree = agree and number_share(row.statement, item_numbers) >= NUMBER_AGREEMENT
+        if (score >= threshold or partial) and agree:
+            return Match(self.items[wording], score, detector, wording, share)
+        template = self.thresholds.template
+        if (
+            detector != "fuzzy"
+            and self.templates
+            and self.template_ok[wording]
+            and score >= template
+            and share >= template
+            and not agree
+        ):
+            return Match(self.items[wording], score, detector, wording, share, "template_copy")
+        return None
 
-def _numbers_agree(item: Counter[str], text: str) -> bool:
-    """Whether the row holds at least `NUMBER_AGREEMENT` of the item's numbers (with multiplicity)."""
-    total = sum(item.values())
-    return total == 0 or sum((item & Counter(_NUMBER.findall(text))).values()) >= NUMBER_AGREEMENT * total
+
+# `( a ) line ( b ) circle ...`, not a fraction `( a ) / ( b )` (normalisation writes fractions that way).
+_CHOICES = re.compile(r"(?<!/ )(?:^| )\( a \) (?![/^_])(?=.*?(?<!/ )\( b \) (?![/^_]).*?(?<!/ )\( c \) (?![/^_]))")
+
+
+def _without_choices(normalized: str) -> str | None:
+    """The statement of a problem that ends with answer choices `(A) ... (B) ... (C) ...`, without them."""
+    found = _CHOICES.search(normalized)
+    stem = normalized[: found.start()].strip() if found else ""
+    return stem if len(stem.split()) >= 4 else None
 
 
 def _group_ids(reference: Sequence[Item]) -> np.ndarray:
@@ -253,9 +405,23 @@ class DecontaminateParams(FilterParams):
         default_factory=list, description="your own eval sets: jsonl/parquet with a `problem` column"
     )
     ngram: int = Field(8, ge=3, le=64, description="word n-gram length of the ngram detector")
-    ngram_threshold: float = Field(0.6, gt=0.0, le=1.0, description="share of a problem's n-grams to flag")
+    ngram_threshold: float = Field(
+        0.6, gt=0.0, le=1.0, description="share of a problem's n-grams in the row that flags it"
+    )
     fuzzy_threshold: float = Field(
-        0.6, gt=0.0, le=1.0, description="share of a problem's char 5-grams to flag"
+        0.6, gt=0.0, le=1.0, description="share of a problem's char 5-grams in the row that flags it"
+    )
+    containment_threshold: float = Field(
+        0.8, gt=0.0, le=1.0, description="share of the row found in a problem that makes it a partial copy"
+    )
+    partial_threshold: float = Field(
+        0.35, gt=0.0, le=1.0, description="share of the problem a partial copy must hold"
+    )
+    template_copies: Literal["drop", "report", "keep"] = Field(
+        "drop", description="benchmark problems with other numbers: drop, keep but report, or keep"
+    )
+    template_threshold: float = Field(
+        0.8, gt=0.0, le=1.0, description="share both ways that makes a template copy"
     )
     ngram_detector: bool = True
     fuzzy_detector: bool = True
@@ -271,25 +437,30 @@ class DecontaminateParams(FilterParams):
 
 @register("decontaminate")
 class Decontaminate(RowFilter):
-    """Drop rows whose problem is a copy of a benchmark problem (reason `contaminated`)."""
+    """Drop rows whose problem is a copy of a benchmark problem (reason `contaminated`), and benchmark
+    problems with other numbers (reason `template_copy`, or kept and reported: `template_copies`)."""
 
     Params = DecontaminateParams
     columns = ("problem",)
     parallel = True
 
+    @property
+    def _params(self) -> DecontaminateParams:
+        return self.params  # type: ignore[return-value]
+
     def _files(self) -> list[Path]:
         base = Path(self.context.recipe_dir or ".")
-        return [Path(f) if Path(f).is_absolute() else base / f for f in self.params.files]  # type: ignore[attr-defined]
+        return [Path(f) if Path(f).is_absolute() else base / f for f in self._params.files]
 
     def check(self) -> None:
-        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        params = self._params
         if not params.benchmarks and not params.files:
             raise CurateError("decontaminate: nothing to check against", hint="list `benchmarks` or `files`")
         for path in self._files():
             benchmarks.check_file(path)
 
     def setup(self) -> None:
-        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        params = self._params
         self.check()
         self.index = ContaminationIndex.build(
             params.benchmarks,
@@ -297,6 +468,8 @@ class Decontaminate(RowFilter):
             ngram=params.ngram,
             ngram_threshold=params.ngram_threshold,
             fuzzy_threshold=params.fuzzy_threshold,
+            thresholds=Thresholds(params.containment_threshold, params.partial_threshold, params.template_threshold),
+            templates=params.template_copies != "keep",
             ngram_detector=params.ngram_detector,
             fuzzy_detector=params.fuzzy_detector,
         )
@@ -309,52 +482,83 @@ class Decontaminate(RowFilter):
             CHAR_NGRAM,
             STOCK_GROUPS,
             NUMBER_AGREEMENT,
+            TEMPLATE_MIN_GRAMS,
+            SHORT_PROBLEM_CHARS,
         )
 
     def filter(self, row: Row) -> Verdict:
         return self.filter_batch([row])[0]
 
     def filter_batch(self, rows: Sequence[Row]) -> list[Verdict]:
-        matches = self.index.match([row.data.get("problem") for row in rows])
-        return [KEEP if m is None else Drop("contaminated", m.detail(), m.info()) for m in matches]
+        verdicts: list[Verdict] = []
+        for match in self.index.match([row.data.get("problem") for row in rows]):
+            if match is None:
+                verdicts.append(KEEP)
+                continue
+            drop = Drop(match.tier, match.detail(), match.info())
+            if match.tier == "template_copy" and self._params.template_copies == "report":
+                verdicts.append(Keep(note=drop))
+            else:
+                verdicts.append(drop)
+        return verdicts
 
     def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any]:
-        """Every benchmark item found in the source, with the uuids of the rows that copy it, per benchmark."""
-        params: DecontaminateParams = self.params  # type: ignore[assignment]
+        """Every benchmark item found in the source with the uuids of the rows that copy it, per benchmark;
+        template copies in a section of their own (dropped, or kept under `template_copies: report`)."""
+        params = self._params
         canonical: dict[tuple[str, str], Item] = {}
         for item in self.index.items:
             if item.wording == f"{item.benchmark}.jsonl" or item.benchmark not in benchmarks.NAMES:
                 canonical.setdefault((item.benchmark, item.id), item)
-        found: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        found: dict[str, dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]] = {
+            tier: defaultdict(list) for tier in TIERS
+        }
         for uuid, drop in drops:
             info = drop.info or {}
-            found[(info.get("benchmark", ""), info.get("item_id", ""))].append((uuid, info))
-        per_benchmark: dict[str, Any] = {}
-        for name in [*params.benchmarks, *params.files]:
-            keys = [key for key in canonical if key[0] == name]
-            hits = [key for key in keys if key in found]
-            per_benchmark[name] = {
-                "items": len(keys),
-                "items_found": len(hits),
-                "rows": sum(len(found[key]) for key in hits),
-                "found": [
-                    {
-                        "item_id": key[1],
-                        "problem": canonical[key].problem[:300],
-                        "answer": canonical[key].answer,
-                        "uuids": sorted(uuid for uuid, _ in found[key]),
-                        "best_score": max(info["score"] for _, info in found[key]),
-                        "detectors": sorted({info["detector"] for _, info in found[key]}),
-                        "wordings": sorted({info["wording"] for _, info in found[key]}),
-                    }
-                    for key in hits
-                ],
-            }
+            tier = info.get("tier", drop.reason)
+            found[tier if tier in found else "contaminated"][(info.get("benchmark", ""), info.get("item_id", ""))].append(
+                (uuid, info)
+            )
+
+        def per_benchmark(tier: str) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            hits_of = found[tier]
+            for name in [*params.benchmarks, *params.files]:
+                keys = [key for key in canonical if key[0] == name]
+                hits = [key for key in keys if key in hits_of]
+                out[name] = {
+                    "items": len(keys),
+                    "items_found": len(hits),
+                    "rows": sum(len(hits_of[key]) for key in hits),
+                    "found": [
+                        {
+                            "item_id": key[1],
+                            "problem": canonical[key].problem[:300],
+                            "answer": canonical[key].answer,
+                            "uuids": sorted(uuid for uuid, _ in hits_of[key]),
+                            "best_score": max(info["score"] for _, info in hits_of[key]),
+                            "detectors": sorted({info["detector"] for _, info in hits_of[key]}),
+                            "wordings": sorted({info["wording"] for _, info in hits_of[key]}),
+                        }
+                        for key in hits
+                    ],
+                }
+            return out
+
+        contaminated = per_benchmark("contaminated")
+        templates = per_benchmark("template_copy")
         return {
             "benchmarks": params.benchmarks,
             "files": params.files,
             "settings": params.model_dump(mode="json", exclude={"benchmarks", "files"}),
-            "rows_dropped": len(drops),
-            "items_found": sum(b["items_found"] for b in per_benchmark.values()),
-            "per_benchmark": per_benchmark,
+            "rows_dropped": sum(len(v) for v in found["contaminated"].values())
+            + (sum(len(v) for v in found["template_copy"].values()) if params.template_copies == "drop" else 0),
+            "items_found": sum(b["items_found"] for b in contaminated.values()),
+            "per_benchmark": contaminated,
+            "template_copies": {
+                "action": params.template_copies,
+                "rows": sum(b["rows"] for b in templates.values()),
+                "items_found": sum(b["items_found"] for b in templates.values()),
+                "per_benchmark": templates,
+            },
         }

@@ -7,14 +7,29 @@ survives, chosen by a fixed rule so reruns agree: in a mixed recipe the row of t
 (`correctness_count`, when `prefer_correct` is on; a missing count counts as 0), then the lowest `uuid`,
 then the earliest row. The others
 are dropped with reason `duplicate` / `near_duplicate`; the detail names the survivor and the cluster, and
-`info` holds `{cluster, survivor, similarity}` (similarity: 1.0 for exact duplicates, the estimated Jaccard
-similarity to the survivor for near duplicates).
+`info` holds `{cluster, survivor, similarity}` (similarity: 1.0 for exact duplicates; for near duplicates the
+exact character-gram Jaccard similarity to the survivor, or the MinHash estimate under `scheme: minhash`).
 
-`minhash_dedup` shingles the normalised problem into word n-grams (`ngram` tokens, default 5: problems are
-short, and word shingles ignore the spacing that char shingles would see), computes MinHash signatures in
-bulk (`curate.minhash`, datasketch-compatible; the engine spreads this over its workers), indexes them in
-datasketch's `MinHashLSH`, and unions every candidate pair whose estimated Jaccard similarity reaches
-`threshold` (union-find, so a cluster is a connected component of verified pairs).
+`minhash_dedup` has two schemes (`scheme`):
+
+- `verified` (default), built for short competition problems, where one changed word moves word-5-gram
+  MinHash far below any useful threshold. Each problem is normalised, its grouping parentheses dropped
+  (`textnorm.without_grouping`) and its numbers masked (`textnorm.mask_numbers`). Candidates come from
+  MinHash over word 3-grams of that text, banded `CANDIDATE_ROWS` rows per band (a pair at Jaccard 0.5 is a
+  candidate with probability 0.87, at 0.6 with 0.99); a band's bucket key also holds the problem's numbers, so
+  only problems with the same numbers meet. Every candidate pair is then verified exactly: the Jaccard
+  similarity of the two problems' character 5-gram sets must reach `threshold` (0.6), and their numbers must
+  stand in the same places (`textnorm.same_places`: "AB = 5, BC = 8" is not "AB = 8, BC = 5") and in the
+  same order within their clauses (`same_order`: "10 red, 30 green and 7 white balls" is not "7 green, 30
+  blue and 10 white balls"). Problems that differ only in their numbers are distinct problems; with
+  `numbers: ignore` they meet, and merge. Clusters are connected components of verified pairs (union-find),
+  and each bucket pairs its members with the bucket's first member only, so a problem repeated thousands of
+  times costs linear work.
+- `minhash`: the earlier scheme, kept for comparison: word 5-gram shingles of the normalised problem,
+  MinHash signatures (`curate.minhash`, datasketch-compatible) indexed in datasketch's `MinHashLSH`, every
+  candidate pair whose estimated Jaccard similarity reaches `threshold` merged.
+
+`scripts/measure_dedup.py` measures both on the same near-duplicate pairs and distinct problems.
 """
 
 from __future__ import annotations
@@ -22,7 +37,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -174,44 +189,114 @@ class ExactDedup(_Dedup):
         return self._verdicts(rows, labels, lambda a, b: 1.0)
 
 
+# The similarity a scheme merges at when the recipe gives no `threshold`: the verified scheme's exact
+# character-gram Jaccard (chosen on the tuning half of scripts/measure_dedup.py), the MinHash scheme's estimate.
+DEFAULT_THRESHOLD = {"verified": 0.6, "minhash": 0.8}
+DEFAULT_NGRAM = {"verified": 3, "minhash": 5}
+CANDIDATE_ROWS = 4  # MinHash values per band of the verified scheme: 32 bands of 4 at 128 permutations
+VERIFY_NGRAM = 5  # character grams of the exact verification
+
+
 class MinHashDedupParams(DedupParams):
-    threshold: float = Field(0.8, gt=0.0, le=1.0, description="estimated Jaccard similarity to merge at")
+    scheme: Literal["verified", "minhash"] = Field(
+        "verified",
+        description="verified: candidates verified exactly, built for short problems; minhash: the earlier scheme",
+    )
+    threshold: float | None = Field(
+        None, gt=0.0, le=1.0, description="similarity to merge at (default: 0.6 verified, 0.8 minhash)"
+    )
+    numbers: Literal["distinct", "ignore"] = Field(
+        "distinct", description="problems that differ only in their numbers: distinct (kept) or merged"
+    )
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (signature length)")
-    ngram: int = Field(5, ge=1, le=32, description="word shingle length, in tokens of the normalised text")
+    ngram: int | None = Field(
+        None, ge=1, le=32, description="word shingle length of the MinHash (default: 3 verified, 5 minhash)"
+    )
 
 
 @register("minhash_dedup")
 class MinHashDedup(_Dedup):
-    """Drop near-duplicate problems found with MinHash LSH (reason `near_duplicate`)."""
+    """Drop near-duplicate problems (reason `near_duplicate`): candidates from MinHash, verified exactly
+    (`scheme: verified`), or the estimated similarity alone (`scheme: minhash`).
+
+    Both schemes are clustering filters (`GlobalFilter.bucket_keys`), decided by the engine at any scale. A
+    verified signature is the text verification reads (`comparison_texts`, about as long as the problem), not
+    its MinHash: the MinHash is computed once, for the bucket keys, where the signature is made."""
 
     Params = MinHashDedupParams
     reason = "near_duplicate"
 
+    @property
+    def _params(self) -> MinHashDedupParams:
+        return self.params  # type: ignore[return-value]
+
+    @property
+    def threshold(self) -> float:
+        params = self._params
+        return params.threshold if params.threshold is not None else DEFAULT_THRESHOLD[params.scheme]
+
+    @property
+    def ngram(self) -> int:
+        return self._params.ngram or DEFAULT_NGRAM[self._params.scheme]
+
+    @property
+    def _verified(self) -> bool:
+        return self._params.scheme == "verified"
+
+    @property
+    def _numbers_distinct(self) -> bool:
+        return self._params.numbers == "distinct"
+
+    @property
+    def pairing(self) -> Literal["all", "first"]:
+        """The verified scheme pairs each bucket's rows with its first row (`candidate_pairs`)."""
+        return "first" if self._verified else "all"
+
     def signatures(self, rows: pl.DataFrame) -> pa.Array:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
-        sigs = problem_signatures(rows["problem"].to_list(), params.num_perm, params.ngram)
+        params = self._params
+        problems = rows["problem"].to_list()
+        if self._verified:
+            return pa.array(comparison_texts(problems, numbers_distinct=self._numbers_distinct), pa.string())
+        sigs = problem_signatures(problems, params.num_perm, self.ngram)
         return pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
 
     def decide(self, rows: pl.DataFrame, signatures: pa.Array) -> list[Verdict]:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
-        flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
-        sigs = flat.reshape(len(signatures), params.num_perm)
-        labels = near_duplicate_labels(sigs, params.threshold)
+        if self._verified:
+            found = verified_labels(
+                signatures.to_pylist(),
+                self._params.num_perm,
+                self.ngram,
+                self.threshold,
+                numbers_distinct=self._numbers_distinct,
+            )
+            return self._verdicts(rows, found.labels, found.similarity)
+        sigs = self._matrix(signatures)
+        labels = near_duplicate_labels(sigs, self.threshold)
         return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
 
     def fingerprint_extra(self) -> str:
-        return digest(super().fingerprint_extra(), _SEED, LSH_WEIGHTS)
+        return digest(super().fingerprint_extra(), _SEED, LSH_WEIGHTS, CANDIDATE_ROWS, VERIFY_NGRAM)
+
+    def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any]:
+        """The clusters, and the settings that made them (the card shows both)."""
+        params = self._params
+        settings = {"scheme": params.scheme, "threshold": self.threshold, "numbers": params.numbers}
+        return {**settings, "ngram": self.ngram, **super().report(drops)}
 
     def _matrix(self, signatures: pa.Array) -> np.ndarray:
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        params = self._params
         flat = signatures.flatten().to_numpy() if len(signatures) else np.empty(0, np.uint32)
         return flat.reshape(len(signatures), params.num_perm)
 
     def bucket_keys(self, signatures: pa.Array) -> np.ndarray:
-        """A 64-bit hash of each LSH band, with datasketch's bands for `threshold` and `LSH_WEIGHTS`."""
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        """The verified scheme's band keys (`band_keys`); under `scheme: minhash` a 64-bit hash of each LSH
+        band, with datasketch's bands for `threshold` and `LSH_WEIGHTS`."""
+        params = self._params
+        if self._verified:
+            sigs, keys = view_signatures(signatures.to_pylist(), params.num_perm, self.ngram)
+            return band_keys(sigs, keys if self._numbers_distinct else None)
         sigs = self._matrix(signatures).astype(np.uint64)
-        bands, rows = lsh_bands(params.threshold, params.num_perm)
+        bands, rows = lsh_bands(self.threshold, params.num_perm)
         keys = np.empty((sigs.shape[0], bands), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for band in range(bands):
@@ -222,20 +307,224 @@ class MinHashDedup(_Dedup):
         return keys
 
     def linked(self, left: pa.Array, right: pa.Array) -> np.ndarray:
-        """Datasketch's candidates (one band equal) whose estimated Jaccard similarity reaches `threshold`."""
-        params: MinHashDedupParams = self.params  # type: ignore[assignment]
+        """The verified scheme's exact verification (`Verification.linked`); under `scheme: minhash`
+        datasketch's candidates (one band equal) whose estimated Jaccard similarity reaches `threshold`."""
+        params = self._params
+        if self._verified:
+            return verify_pairs(
+                left.to_pylist(), right.to_pylist(), self.threshold, numbers_distinct=self._numbers_distinct
+            )
         equal = self._matrix(left) == self._matrix(right)
         share = np.count_nonzero(equal, axis=1) / params.num_perm  # minhash.estimated_jaccard, without floats
-        similar = np.flatnonzero(share >= params.threshold)
-        bands, rows = lsh_bands(params.threshold, params.num_perm)
+        similar = np.flatnonzero(share >= self.threshold)
+        bands, rows = lsh_bands(self.threshold, params.num_perm)
         shared = equal[similar, : bands * rows].reshape(similar.size, bands, rows).all(axis=2).any(axis=1)
         linked = np.zeros(len(equal), dtype=bool)
         linked[similar[shared]] = True
         return linked
 
     def decide_clusters(self, rows: pl.DataFrame, labels: np.ndarray, signatures: pa.Array) -> list[Verdict]:
+        if self._verified:
+            grams = _gram_sets(signatures.to_pylist())
+            return self._verdicts(rows, labels, lambda a, b: _jaccard(grams[a], grams[b]))
         sigs = self._matrix(signatures)
         return self._verdicts(rows, labels, lambda a, b: float(minhash.estimated_jaccard(sigs[a], sigs[b])))
+
+
+# ------------------------------------------------------------------------------------------ verified scheme
+
+
+def comparison_texts(problems: Sequence[str | None], *, numbers_distinct: bool = True) -> list[str]:
+    """The verified scheme's signature of each problem, the one text everything else is computed from: the
+    normalised problem without its grouping parentheses (`textnorm.without_grouping`), or with `numbers:
+    ignore`, which never reads the numbers, that text with its numbers masked."""
+    plain = [textnorm.without_grouping(text) for text in textnorm.normalize_many(problems)]
+    return plain if numbers_distinct else [textnorm.mask_numbers(text) for text in plain]
+
+
+def view_signatures(texts: Sequence[str], num_perm: int, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of each comparison text's view (word `ngram`-grams) and a 64-bit key of its numbers
+    (the sorted multiset): a pure function of its chunk, for any executor."""
+    views = [textnorm.mask_numbers(text) for text in texts]  # typesetting and numbers never change a gram
+    sigs = minhash.signatures(views, num_perm=num_perm, ngram=ngram, seed=_SEED)
+    keys = np.fromiter(
+        (xxhash.xxh3_64_intdigest(" ".join(sorted(textnorm.numbers(t))).encode()) for t in texts),
+        dtype=np.uint64,
+        count=len(texts),
+    )
+    return sigs, keys
+
+
+_U64 = np.uint64
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    return h ^ (h >> _U64(33))
+
+
+def band_keys(sigs: np.ndarray, keys: np.ndarray | None, rows_per_band: int = CANDIDATE_ROWS) -> np.ndarray:
+    """A 64-bit bucket key per row and band of `rows_per_band` signature values, holding the row's numbers
+    key when `keys` is given (so only problems with the same numbers meet): a (rows, bands) array."""
+    n, num_perm = sigs.shape
+    out = np.empty((n, num_perm // rows_per_band), dtype=np.uint64)
+    wide = sigs.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        salt = _mix(keys.astype(np.uint64) + _U64(0x9E3779B97F4A7C15)) if keys is not None else _U64(0)
+        for band in range(out.shape[1]):
+            h = np.full(n, band + 1, dtype=np.uint64) * _U64(0xC2B2AE3D27D4EB4F)
+            for column in wide[:, band * rows_per_band : (band + 1) * rows_per_band].T:
+                h = _mix(h * _U64(0x100000001B3) + column)
+            out[:, band] = h ^ salt
+    return out
+
+
+def candidate_pairs(
+    sigs: np.ndarray, keys: np.ndarray | None, rows_per_band: int = CANDIDATE_ROWS
+) -> np.ndarray:
+    """Distinct (a, b) pairs, a < b, of rows that share a band key (`band_keys`). Each bucket pairs its
+    members with its first member only: linear in the bucket's size."""
+    n = sigs.shape[0]
+    parts = []
+    for h in band_keys(sigs, keys, rows_per_band).T:
+        order = np.argsort(h, kind="stable")
+        ordered = h[order]
+        starts = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+        member = ~starts
+        if member.any():
+            parts.append(np.stack([first[member], order[member]], axis=1))
+    if not parts:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(parts), axis=1).astype(np.int64)
+    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+class VerifiedClusters:
+    """Cluster labels of the verified scheme, and the exact similarity of any two rows it compared."""
+
+    def __init__(self, labels: np.ndarray, grams: dict[int, frozenset[int]]) -> None:
+        self.labels = labels
+        self._grams = grams
+
+    def similarity(self, a: int, b: int) -> float:
+        return _jaccard(self._grams.get(a, frozenset()), self._grams.get(b, frozenset()))
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+_CLAUSE_ENDS = frozenset([".", "?", "!", ";", ","])
+
+
+def number_order(view: str) -> list[tuple[str, ...]]:
+    """The numbers of each clause (split at `.`, `?`, `!`, `;` and `,`) of a normalised view, in order; clauses
+    without numbers left out."""
+    out: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for token in view.split(" "):
+        if token in _CLAUSE_ENDS:
+            if current:
+                out.append(tuple(current))
+                current = []
+        elif token.isdigit():
+            current.append(token)
+    if current:
+        out.append(tuple(current))
+    return out
+
+
+def same_order(a: list[tuple[str, ...]], b: list[tuple[str, ...]]) -> bool:
+    """Whether two problems with the same numbers give them in the same order within their clauses (the
+    clauses may come in another order: "if f(x) = 5x^2 + 3, what is f(-2)?" and "what is f(-2), if f(x) =
+    5x^2 + 3?" agree). "Two circles with radii 8 and 2" and "... radii 2 and 8" do not, nor "30 green and 7
+    white balls" and "30 blue and 10 white balls", whatever the words around the numbers. Clauses one side
+    splits where the other does not are compared as one run."""
+    left, right = Counter(a), Counter(b)
+    only_a = [t for t in a if (left - right)[t] > 0]
+    only_b = [t for t in b if (right - left)[t] > 0]
+    if not only_a or not only_b:
+        return True
+    return [n for t in only_a for n in t] == [n for t in only_b for n in t]
+
+
+class Verification:
+    """What verifying a pair reads of each comparison text, computed once per text: the character 5-gram set
+    of its view and, when numbers count, its numbers (sorted), their places and their order."""
+
+    def __init__(self, texts: Sequence[str], *, numbers_distinct: bool) -> None:
+        self.texts = list(texts)
+        self.grams = _gram_sets(self.texts)
+        self.numbers_distinct = numbers_distinct
+        if numbers_distinct:
+            self.numbers = [sorted(textnorm.numbers(text)) for text in self.texts]
+            self.places = [textnorm.number_places(text) for text in self.texts]
+            self.order = [number_order(text) for text in self.texts]
+
+    def linked(self, a: int, b: int, threshold: float) -> bool:
+        """Texts a and b are one problem: equal (empty problems too), or their grams' Jaccard similarity reaches
+        `threshold` and, when numbers count, they have the same numbers in the same places
+        (`textnorm.same_places`) and in the same order (`same_order`)."""
+        if self.texts[a] == self.texts[b]:
+            return True
+        if self.numbers_distinct and (
+            self.numbers[a] != self.numbers[b]
+            or not textnorm.same_places(self.places[a], self.places[b])
+            or not same_order(self.order[a], self.order[b])
+        ):
+            return False
+        return _jaccard(self.grams[a], self.grams[b]) >= threshold
+
+
+def verify_pairs(
+    left: Sequence[str], right: Sequence[str], threshold: float, *, numbers_distinct: bool
+) -> np.ndarray:
+    """`Verification.linked` for each pair (left[i], right[i]) of comparison texts, as a bool array."""
+    index: dict[str, int] = {}
+    a = [index.setdefault(text, len(index)) for text in left]
+    b = [index.setdefault(text, len(index)) for text in right]
+    check = Verification(list(index), numbers_distinct=numbers_distinct)
+    return np.array([check.linked(i, j, threshold) for i, j in zip(a, b)], dtype=bool)
+
+
+def verified_labels(
+    texts: Sequence[str],
+    num_perm: int,
+    ngram: int,
+    threshold: float,
+    *,
+    numbers_distinct: bool = True,
+) -> VerifiedClusters:
+    """All rows at once: candidates from the banded signatures of the comparison texts (`candidate_pairs`),
+    each candidate pair verified (`Verification.linked`), clusters by union-find."""
+    n = len(texts)
+    union = _UnionFind(n)
+    if n:
+        sigs, keys = view_signatures(texts, num_perm, ngram)
+        pairs = candidate_pairs(sigs, keys if numbers_distinct else None)
+    else:
+        pairs = np.empty((0, 2), np.int64)
+    rows = np.unique(pairs)
+    check = Verification([texts[i] for i in rows.tolist()], numbers_distinct=numbers_distinct)
+    slot = np.searchsorted(rows, pairs)
+    for (a, b), (i, j) in zip(pairs.tolist(), slot.tolist()):
+        if check.linked(i, j, threshold):
+            union.union(a, b)
+    return VerifiedClusters(union.labels(), dict(zip(rows.tolist(), check.grams)))
+
+
+def _gram_sets(texts: Sequence[str]) -> list[frozenset[int]]:
+    """The character `VERIFY_NGRAM`-gram hash set of each comparison text's view."""
+    views = [textnorm.mask_numbers(text) for text in texts]
+    hashes, offsets = minhash.shingle_hashes(views, VERIFY_NGRAM, "char")
+    return [frozenset(hashes[offsets[k] : offsets[k + 1]].tolist()) for k in range(len(texts))]
+
+
+# ------------------------------------------------------------------------------------------ minhash scheme
 
 
 @lru_cache(maxsize=16)

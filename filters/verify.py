@@ -1,8 +1,9 @@
 """`answer_verify`: keep a generation only when its final answer is right.
 
-The final answer is the last top-level `\\boxed{...}` after `</think>` (`curate.mathcheck.extract_boxed`),
-judged against the row's `answer` by math-verify in worker processes with a hard per-answer timeout and a
-disk cache (`curate.mathcheck.Verifier`). OpenR1's own labels do not always reproduce (a generation that
+The final answer is the last top-level `\\boxed{...}` after `</think>`, or the run of consecutive boxes
+ending there when the gold lists several parts (`curate.mathcheck.extract_answer`), judged against the row's
+`answer` by math-verify in worker processes with a hard per-answer timeout and a disk cache
+(`curate.mathcheck.Verifier`). OpenR1's own labels do not always reproduce (a generation that
 boxes two values, a bare option letter accepted against a full answer), hence the default `reverify`.
 
 Modes:
@@ -26,7 +27,7 @@ from pydantic import Field
 
 import curate.mathcheck
 from curate.cache import source_code_hash
-from curate.mathcheck import Verifier, VerifyResult, config_id, extract_boxed
+from curate.mathcheck import Verifier, VerifyResult, config_id, extract_answer
 from filters import KEEP, Drop, FilterParams, Trace, TraceFilter, Verdict, register
 
 # Verifier status -> drop reason (a "correct" status keeps the trace).
@@ -126,7 +127,7 @@ class AnswerVerify(TraceFilter):
             return [self._by_label(trace) for trace in traces]
         self.setup()
         assert self._verifier is not None
-        answers = [extract_boxed(trace.text) for trace in traces]
+        answers = [extract_answer(trace.text, trace.answer) for trace in traces]
         asked = [i for i, answer in enumerate(answers) if answer is not None]
         results = self._verifier.verify_many([(traces[i].answer, answers[i]) for i in asked])
         by_index: dict[int, VerifyResult] = dict(zip(asked, results))

@@ -1,27 +1,31 @@
-"""Measure the `decontaminate` filter on planted cases whose right answer is known.
+"""Measure the `decontaminate` filter: recall per copy family and false drops, on both halves of the benchmarks.
 
-Contaminated rows are built from the bundled benchmark problems (every canonical item of every set), one
-per copy kind:
+Copies. Every canonical problem of every bundled benchmark is copied once per family of the taxonomy in
+`perturb_heldout.py` (formatting only, re-typeset, edited, template), by two independent generators:
+`perturb_tuning.py` (what the thresholds were chosen with) and `perturb_heldout.py` (written from the
+taxonomy before any threshold was chosen, never changed after). Each benchmark's problems are split in two
+halves by position (even: the tuning half, odd: the held-out half); the defaults of `decontaminate` were
+chosen on the tuning half with the tuning generators (`--sweep` prints that search), and the held-out half
+is reported with both generators. A copy counts as caught when the filter flags it as a copy of its own
+problem; for `numbers_changed` the tier matters (`template_copy` is the right one; `contaminated` means the
+copy kept 90% of the numbers).
 
-- verbatim: the problem as published;
-- formatting-only copies: whitespace (`whitespace`), case (`case`), `$...$` as `\\(...\\)` and `$$...$$` as
-  `\\[...\\]` (`delimiters`), `\\frac` as `\\dfrac` and `\\left(`/`\\,` spacing (`latex`), a contest numbering
-  prefix (`numbering`), an added evaluation prompt (`prompt`), and all of these at once (`formatting`);
-- `embedded`: the problem inside extra text (an introduction before it, answer choices or a remark after);
-- `reworded`: a few words substituted and inserted, sentence order kept (one substitution per 15 words, at
-  least one and at most three, and one insertion per 25 words, at least one and at most two; numbers and
-  formulas untouched).
+Real other wordings. `curate/data/benchmarks/variants/` holds other publishers' typesetting of the same
+problems (MathArena, LLM-eval, OpenCompass, rLLM); here they are checked against an index of the canonical
+wordings only (in production they are indexed too, so they are caught exactly).
 
-Clean rows must not be flagged: the 54 real OpenR1 problems of `tests/data`; every canonical problem of
-the other benchmarks (each benchmark is decontaminated on its own and the rest is its clean set; the sets
-share no problem); each benchmark's own problems against the other half of the same benchmark (index the even
-items, check the odd ones, and the reverse: same competition, same phrasing, different problems); and a few
-thousand competition-style problems made from templates that reuse the benchmarks' stock phrases ("Find the
-remainder when N is divided by 1000", "where m and n are relatively prime positive integers"). Variant
-wordings (`variants/`) must all be caught under their benchmark's name.
+Clean problems (false drops, each split by position into the same two halves): every problem of the other
+benchmarks (each benchmark against an index of the six others), and as hard negatives the same problems cut
+short (two ways) and renumbered, which look like partial and template copies without being copies of any
+indexed problem; each benchmark's own problems against the
+other half of the same benchmark (same competition, same phrasing, different problems); the real OpenR1
+problems of `tests/data` (and the 10 real R1 rows of `openr1_r1_traces.jsonl` where present), less the one
+that paraphrases a MATH-500 problem (reported on its own line); and a few thousand competition-style
+problems made from templates that reuse the benchmarks' stock phrases. A flag of either tier is a false drop
+(template copies are dropped by default).
 
-Run: `python scripts/measure_decontam.py [--show]` (`--show` lists every miss and every flagged clean row).
-Speed is measured by `scripts/measure_dedup.py`.
+Run: `python scripts/measure_decontam.py [--show] [--sweep]` (`--show` lists every miss and every flagged
+clean row; `--sweep` tries thresholds on the tuning half). Speed is measured by `scripts/measure_dedup.py`.
 """
 
 from __future__ import annotations
@@ -29,20 +33,27 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from curate import benchmarks
-from curate.benchmarks import Item
+from curate.textnorm import normalize
 from filters.decontam import ContaminationIndex
 
-REALDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
-FORMATTING_KINDS = ("whitespace", "case", "delimiters", "latex", "numbering", "prompt", "formatting")
-KINDS = ("verbatim", *FORMATTING_KINDS, "embedded", "reworded")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import perturb_heldout
+import perturb_tuning
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
+R1_TRACES = [ROOT / "tests" / "data" / "openr1_r1_traces.jsonl", Path("/work/shared/realdata/openr1_r1_traces.jsonl")]
+# A real OpenR1 problem that paraphrases MATH-500 intermediate_algebra/1388: contamination, not a clean row.
+KNOWN_COPY = "test/intermediate_algebra/1388.json"
+GENERATORS = {"tuning": perturb_tuning, "heldout": perturb_heldout}
+HALVES = ("tuning", "held-out")
 
 # ---------------------------------------------------------------------------------------------------------
 # Clean competition-style problems
@@ -273,213 +284,211 @@ def clean_problems(count: int, seed: int = 0) -> list[str]:
 
 
 def realdata_problems() -> list[str]:
-    return [
-        json.loads(line)["user_prompt"] for line in REALDATA.read_text(encoding="utf-8").splitlines() if line
-    ]
+    """The real OpenR1 problems at hand: tests/data's 54, plus the real R1 rows' problems where present."""
+    problems = [json.loads(line)["user_prompt"] for line in REALDATA.read_text(encoding="utf-8").splitlines() if line]
+    for path in R1_TRACES:
+        if path.exists():
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            problems += [row["messages"][0]["content"] for row in rows]
+            break
+    return list(dict.fromkeys(problems))
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Planted copies of benchmark problems
-
-_FILLERS = ["really", "then", "also", "exactly", "now", "given", "here", "just", "all", "indeed"]
-_SUBSTITUTES = {
-    "find": "determine",
-    "compute": "calculate",
-    "what": "which",
-    "number": "count",
-    "positive": "nonnegative",
-    "integers": "whole numbers",
-    "integer": "whole number",
-    "real": "actual",
-    "let": "suppose",
-    "each": "every",
-    "sum": "total",
-    "value": "amount",
-    "such": "so",
-    "that": "which",
-    "is": "equals",
-    "are": "were",
-    "the": "a",
-    "of": "for",
-    "and": "as well as",
-    "in": "inside",
-    "on": "upon",
-    "with": "having",
-    "points": "dots",
-    "point": "dot",
-    "triangle": "trigon",
-    "circle": "ring",
-    "minutes": "mins",
-    "probability": "chance",
-    "largest": "greatest",
-    "smallest": "least",
-    "many": "much",
-}
-_MATH = re.compile(r"(\$\$.*?\$\$|\$.*?\$|\\\[.*?\\\]|\\\(.*?\\\))", re.DOTALL)
-_INTROS = [
-    "The following problem was given at a regional contest last spring and many students found it hard.",
-    "Here is a problem from my homework that I could not solve, any help is appreciated.",
-    "Consider the following question, which tests careful counting and some algebra.",
-]
-_OUTROS = [
-    "Give your answer as an integer and justify each step of the argument.",
-    "$\\textbf{(A)}\\ 12 \\qquad\\textbf{(B)}\\ 18 \\qquad\\textbf{(C)}\\ 24 \\qquad\\textbf{(D)}\\ 36 "
-    "\\qquad\\textbf{(E)}\\ 48$",
-    "Remark: this problem has a short solution using symmetry.",
-]
+PARTIAL = ("partial_words", "partial_sentence", "combined")  # combined: formatting, then a cut or a paraphrase
+# A partial copy is a copy when it holds most of the problem: a cut that leaves "Evaluate" of "Evaluate
+# $(1+2i)6-3i$." holds nothing of it. Copies holding less are counted on a line of their own.
+MOST = 0.6
 
 
-def _words_outside_math(text: str) -> list[tuple[int, int]]:
-    """Spans of plain alphabetic words that are not inside a formula."""
-    spans = []
-    pieces = _MATH.split(text)
-    offset = 0
-    for index, piece in enumerate(pieces):
-        if index % 2 == 0:
-            spans.extend(
-                (offset + m.start(), offset + m.end()) for m in re.finditer(r"\b[A-Za-z]{2,}\b", piece)
-            )
-        offset += len(piece)
-    return spans
+def content_share(copy: str, original: str) -> float:
+    """Share of the original's normalised tokens that a partial copy (a prefix of it) still holds."""
+    return len(normalize(copy).split()) / max(1, len(normalize(original).split()))
 
 
-def reword(text: str, rng: random.Random) -> str:
-    """A few words substituted (synonym or filler) and a few inserted, outside formulas, order kept."""
-    spans = _words_outside_math(text)
-    if not spans:
-        return text
-    count = len(text.split())
-    subs = min(3, max(1, count // 15))
-    inserts = min(2, max(1, count // 25))
-    chosen = rng.sample(range(len(spans)), min(len(spans), subs + inserts))
-    edits = []
-    for k, index in enumerate(chosen):
-        start, end = spans[index]
-        word = text[start:end]
-        if k < subs:
-            edits.append((start, end, _SUBSTITUTES.get(word.lower(), rng.choice(_FILLERS))))
-        else:
-            edits.append((start, start, rng.choice(_FILLERS) + " "))
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+def halves(items: Sequence[Any]) -> dict[str, list[Any]]:
+    """Items at even positions (the tuning half) and at odd positions (the held-out half)."""
+    return {"tuning": list(items[0::2]), "held-out": list(items[1::2])}
 
 
-def _delimiters(text: str) -> str:
-    text = re.sub(r"(?<!\\)\$\$(.*?)\$\$", r"\\[\1\\]", text, flags=re.DOTALL)
-    return re.sub(r"(?<!\\)\$(.*?)(?<!\\)\$", r"\\(\1\\)", text, flags=re.DOTALL)
+class Tally:
+    """Counts per (half, group, family), with the examples that went wrong."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.examples: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+
+    def add(self, half: str, group: str, family: str, hit: bool, other: bool = False, example: str = "") -> None:
+        cell = self.counts[(half, group, family)]
+        cell[0] += hit
+        cell[1] += 1
+        cell[2] += other
+        if example:
+            self.examples[(half, group, family)].append(example)
+
+    def rate(self, half: str, group: str, family: str) -> float:
+        hit, total, _ = self.counts[(half, group, family)]
+        return hit / total if total else float("nan")
 
 
-def _latex_math(math: str) -> str:
-    math = math.replace("\\frac", "\\dfrac").replace("=", "\\,=\\,").replace("\\cdot", "\\;\\cdot\\;")
-    return re.sub(r"(?<!\\)\(", r"\\left(", re.sub(r"(?<!\\)\)", r"\\right)", math))
-
-
-def _latex(text: str) -> str:
-    """`\\dfrac` for `\\frac`, `\\left(`/`\\right)` and thin spaces, inside formulas only."""
-    return _MATH.sub(lambda m: _latex_math(m.group(0)), text)
-
-
-def _whitespace(text: str) -> str:
-    return "  " + re.sub(r" ", "   ", text).replace(". ", ".\n\n") + " \n"
-
-
-def planted(item: Item, kind: str, rng: random.Random) -> str:
-    """One contaminated copy of `item` of the given kind (see the module docstring)."""
-    text = item.problem
-    numbering = rng.choice(
-        ["3. ", "9.6. ", "## Task B-1.3.\n\n", "Problem 4. ", "2. (6 points) ", "Example 2 "]
-    )
-    prompt = rng.choice(
-        [
-            "\n\nPlease reason step by step, and put your final answer within \\boxed{}.",
-            " Let's think step by step and output the final answer within \\boxed{}.",
-        ]
-    )
-    transforms: dict[str, Callable[[str], str]] = {
-        "verbatim": lambda t: t,
-        "whitespace": _whitespace,
-        "case": lambda t: t.upper() if rng.random() < 0.5 else t.lower(),
-        "delimiters": _delimiters,
-        "latex": _latex,
-        "numbering": lambda t: numbering + t,
-        "prompt": lambda t: t + prompt,
-        "formatting": lambda t: numbering + _whitespace(_latex(_delimiters(t.lower()))) + prompt,
-        "embedded": lambda t: rng.choice(_INTROS) + "\n\n" + t + "\n\n" + rng.choice(_OUTROS),
-        "reworded": lambda t: reword(t, rng),
-    }
-    return transforms[kind](text)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Measurement
-
-
-def measure(clean_count: int = 3000, seed: int = 0, **options: Any) -> dict[str, Any]:
-    """Recall per copy kind, variant recall, and the false-positive rate on clean problems; `options` go to
-    `ContaminationIndex` (thresholds, detectors)."""
-    rng = random.Random(seed)
-    recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    missed: dict[str, list[str]] = defaultdict(list)
-    false_pos: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    flagged_clean: list[str] = []
-    templates = clean_problems(clean_count, seed)
-    real = realdata_problems()
-    full = ContaminationIndex.build(list(benchmarks.NAMES), **options)
-    reference = [item for name in benchmarks.NAMES for item in benchmarks.load(name)]
+def copies_caught(index: ContaminationIndex, tally: Tally, seed: int, tuning_only: bool = False) -> None:
+    """Recall per family: every canonical problem, both generators, both halves (`tuning_only`: the tuning
+    half with the tuning generators, what the thresholds were chosen on)."""
     for name in benchmarks.NAMES:
-        index = ContaminationIndex.build([name], **options)
-        items = list(benchmarks.canonical(name))
-        for kind in KINDS:
-            copies = [planted(item, kind, rng) for item in items]
-            for item, hit in zip(items, index.match(copies)):
-                ok = hit is not None and hit.item.id == item.id
-                recall[kind][0] += ok
-                recall[kind][1] += 1
-                if not ok:
-                    missed[kind].append(f"{name} {item.id}")
+        for half, items in halves(benchmarks.canonical(name)).items():
+            if tuning_only and half != "tuning":
+                continue
+            for generator, module in GENERATORS.items():
+                if tuning_only and generator != "tuning":
+                    continue
+                for family in perturb_heldout.FAMILIES:
+                    chosen = [i for i in items if perturb_heldout.applies(family, i.problem)]
+                    rng = random.Random(f"{seed}/{generator}/{name}/{family}")
+                    texts = [module.copy(family, item.problem, rng) for item in chosen]
+                    if family == "numbers_changed":  # numbers only in figure code, which no one reads
+                        kept = [normalize(t) != normalize(i.problem) for i, t in zip(chosen, texts)]
+                        chosen = [i for i, k in zip(chosen, kept) if k]
+                        texts = [t for t, k in zip(texts, kept) if k]
+                    for item, text, hit in zip(chosen, texts, index.match(texts)):
+                        if family in PARTIAL and content_share(text, item.problem) < MOST:
+                            tally.add(half, generator, f"{family}: holds < 60%", hit is not None)
+                            continue
+                        right = hit is not None and (hit.item.benchmark, hit.item.id) == (item.benchmark, item.id)
+                        tier_ok = right and (hit.tier == "template_copy") == (family == "numbers_changed")
+                        miss = "" if right else f"{name} {item.id}: {text[:160]!r}"
+                        tally.add(half, generator, family, right, right and not tier_ok, miss)
+
+
+def variants_caught(tally: Tally, **options: Any) -> None:
+    """Other publishers' wordings against an index of the canonical wordings only."""
+    canonical = [item for name in benchmarks.NAMES for item in benchmarks.canonical(name)]
+    reference = [item for name in benchmarks.NAMES for item in benchmarks.load(name)]
+    index = ContaminationIndex(canonical, reference, **options)
+    for name in benchmarks.NAMES:
+        ids = halves([item.id for item in benchmarks.canonical(name)])
         wordings = benchmarks.variants(name)
-        for item, hit in zip(wordings, index.match([w.problem for w in wordings])):
-            recall["variants"][0] += hit is not None and hit.item.id == item.id
-            recall["variants"][1] += 1
-        for parity in (0, 1):
-            # the benchmark's own other problems: same competition, same phrasing, different problems
-            indexed = {item.id for k, item in enumerate(items) if k % 2 == parity}
-            half = ContaminationIndex(
-                [w for w in benchmarks.load(name) if w.id in indexed], reference, **options
+        for wording, hit in zip(wordings, index.match([w.problem for w in wordings])):
+            half = "tuning" if wording.id in ids["tuning"] else "held-out"
+            right = hit is not None and (hit.item.benchmark, hit.item.id) == (wording.benchmark, wording.id)
+            tally.add(half, "variants", "other published wordings", right, example="" if right else f"{wording.wording} {wording.id}")
+
+
+def clean_flagged(
+    tally: Tally, clean_count: int, seed: int, tuning_only: bool = False, **options: Any
+) -> dict[str, Any]:
+    """False drops on clean problems of four kinds; the real paraphrase of MATH-500 on its own."""
+    reference = [item for name in benchmarks.NAMES for item in benchmarks.load(name)]
+    full = ContaminationIndex.build(list(benchmarks.NAMES), **options)
+
+    def check(index: ContaminationIndex, group: str, half: str, problems: list[str], label: str = "") -> None:
+        for problem, hit in zip(problems, index.match(problems)):
+            flagged = "" if hit is None else f"[{label or group}] {hit.detail()} :: {problem[:120]!r}"
+            tally.add(half, "clean", group, hit is not None, hit is not None and hit.tier == "template_copy", flagged)
+
+    for name in benchmarks.NAMES:
+        others = ContaminationIndex.build([n for n in benchmarks.NAMES if n != name], **options)
+        for half, items in halves(benchmarks.canonical(name)).items():
+            if not (tuning_only and half != "tuning"):
+                check(others, "other benchmarks", half, [i.problem for i in items], f"{name} vs the others")
+                # Hard negatives: fragments and renumbered copies of competition problems, against benchmarks
+                # they are not from (what partial and template copies look like, without being any).
+                rng = random.Random(f"{seed}/fragments/{name}/{half}")
+                fragments = [
+                    perturb_tuning.copy(family, item.problem, rng)
+                    for item in items
+                    for family in ("partial_words", "partial_sentence", "numbers_changed")
+                ]
+                check(others, "fragments of others", half, fragments, f"{name} fragment vs the others")
+        parts = halves(benchmarks.canonical(name))
+        for half, other in (("tuning", "held-out"), ("held-out", "tuning"))[: 1 if tuning_only else 2]:
+            indexed = {item.id for item in parts[other]}
+            index = ContaminationIndex([w for w in benchmarks.load(name) if w.id in indexed], reference, **options)
+            check(index, "same benchmark", half, [i.problem for i in parts[half]], f"{name} half")
+    real = realdata_problems()
+    known = [p for p, hit in zip(real, full.match(real)) if hit is not None and hit.item.id == KNOWN_COPY]
+    real = [p for p in real if p not in known]
+    for half, problems in halves(real).items():
+        check(full, "real OpenR1", half, problems)
+    for half, problems in halves(clean_problems(clean_count, seed)).items():
+        check(full, "stock-phrase templates", half, problems)
+    return {"known_copy_caught": bool(known)}
+
+
+def measure(clean_count: int = 3000, seed: int = 0, tuning_only: bool = False, **options: Any) -> dict[str, Any]:
+    """Recall per family and generator, variant recall, and false drops on clean problems, per half; `options`
+    go to `ContaminationIndex` (thresholds, detectors)."""
+    tally = Tally()
+    index = ContaminationIndex.build(list(benchmarks.NAMES), **options)
+    copies_caught(index, tally, seed, tuning_only)
+    if not tuning_only:
+        variants_caught(tally, **options)
+    extra = clean_flagged(tally, clean_count, seed, tuning_only, **options)
+    return {"tally": tally, **extra}
+
+
+def false_drop_rate(tally: Tally, half: str) -> tuple[int, int]:
+    flagged = sum(v[0] for (h, g, _), v in tally.counts.items() if h == half and g == "clean")
+    total = sum(v[1] for (h, g, _), v in tally.counts.items() if h == half and g == "clean")
+    return flagged, total
+
+
+def print_report(result: dict[str, Any], show: bool = False) -> None:
+    tally: Tally = result["tally"]
+    print(f"{'family':<26}" + "".join(f"{h + ' / ' + g:>24}" for h in HALVES for g in GENERATORS))
+    for family in [*perturb_heldout.FAMILIES, *(f"{p}: holds < 60%" for p in PARTIAL)]:
+        cells = []
+        for half in HALVES:
+            for generator in GENERATORS:
+                hit, total, wrong_tier = tally.counts[(half, generator, family)]
+                note = f" ({wrong_tier} other tier)" if wrong_tier else ""
+                cells.append(f"{hit}/{total} {hit / total:.1%}{note}" if total else "-")
+        print(f"{family:<26}" + "".join(f"{c:>24}" for c in cells))
+    for half in HALVES:
+        hit, total, _ = tally.counts[(half, "variants", "other published wordings")]
+        print(f"variants ({half} half), canonical-only index: {hit}/{total} {hit / total:.1%}")
+    print(f"\n{'clean set':<26}" + "".join(f"{h:>24}" for h in HALVES))
+    for group in ("other benchmarks", "fragments of others", "same benchmark", "real OpenR1", "stock-phrase templates"):
+        cells = []
+        for half in HALVES:
+            flagged, total, template = tally.counts[(half, "clean", group)]
+            cells.append(f"{flagged}/{total} {flagged / total:.2%}" + (f" ({template} tmpl)" if template else ""))
+        print(f"{group:<26}" + "".join(f"{c:>24}" for c in cells))
+    cells = []
+    for half in HALVES:
+        flagged, total = false_drop_rate(tally, half)
+        cells.append(f"{flagged}/{total} {flagged / total:.2%}")
+    print(f"{'all clean':<26}" + "".join(f"{c:>24}" for c in cells))
+    print(f"real OpenR1 paraphrase of MATH-500 {KNOWN_COPY}: {'caught' if result['known_copy_caught'] else 'missed'}")
+    if show:
+        for key, examples in sorted(tally.examples.items()):
+            for example in examples:
+                print(f"{' / '.join(key)}: {example}")
+
+
+SWEEP = {
+    "containment": [0.7, 0.75, 0.8, 0.85, 0.9],
+    "partial": [0.35, 0.4, 0.45, 0.5, 0.55],
+    "template": [0.7, 0.75, 0.8, 0.85, 0.9],
+}
+
+
+def sweep(clean_count: int, seed: int) -> None:
+    """One threshold at a time around the defaults, on the tuning half with the tuning generators only."""
+    from filters.decontam import Thresholds
+
+    base = Thresholds()
+    for field, values in SWEEP.items():
+        for value in values:
+            thresholds = Thresholds(**{**base.__dict__, field: value})
+            result = measure(clean_count, seed, tuning_only=True, thresholds=thresholds)
+            tally: Tally = result["tally"]
+            rates = {f: tally.rate("tuning", "tuning", f) for f in perturb_heldout.FAMILIES if f != "numbers_changed"}
+            worst = min((rate, f) for f, rate in rates.items())
+            edited = " ".join(f"{f} {rates[f]:.1%}" for f in ("partial_words", "partial_sentence", "combined"))
+            flagged, total = false_drop_rate(tally, "tuning")
+            print(
+                f"{field}={value}: worst family {worst[1]} {worst[0]:.1%} ({edited}), template "
+                f"{tally.rate('tuning', 'tuning', 'numbers_changed'):.1%}, false drops {flagged}/{total}"
             )
-            rest = [item.problem for k, item in enumerate(items) if k % 2 != parity]
-            for problem, hit in zip(rest, half.match(rest)):
-                false_pos["same benchmark"][0] += hit is not None
-                false_pos["same benchmark"][1] += 1
-                if hit is not None:
-                    flagged_clean.append(f"[{name} half] {hit.detail()} :: {problem[:100]!r}")
-        others = [
-            i.problem for other in benchmarks.NAMES if other != name for i in benchmarks.canonical(other)
-        ]
-        for problem, hit in zip(others, index.match(others)):
-            false_pos["other benchmarks"][0] += hit is not None
-            false_pos["other benchmarks"][1] += 1
-            if hit is not None:
-                flagged_clean.append(f"[vs {name}] {hit.detail()} :: {problem[:100]!r}")
-    for label, problems in (("templates", templates), ("realdata", real)):
-        for problem, hit in zip(problems, full.match(problems)):
-            false_pos[label][0] += hit is not None
-            false_pos[label][1] += 1
-            if hit is not None:
-                flagged_clean.append(f"{hit.detail()} :: {problem[:100]!r}")
-    total_fp = sum(v[0] for v in false_pos.values())
-    total_clean = sum(v[1] for v in false_pos.values())
-    return {
-        "recall": {k: {"caught": v[0], "total": v[1], "rate": v[0] / v[1]} for k, v in recall.items()},
-        "false_positives": {
-            k: {"flagged": v[0], "total": v[1], "rate": v[0] / v[1]} for k, v in false_pos.items()
-        },
-        "false_positive_rate": total_fp / total_clean,
-        "clean_total": total_clean,
-        "missed": dict(missed),
-        "flagged_clean": flagged_clean,
-    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -487,20 +496,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clean", type=int, default=3000, help="template-made clean problems")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", action="store_true", help="list missed copies and flagged clean rows")
+    parser.add_argument("--sweep", action="store_true", help="try thresholds on the tuning half")
     args = parser.parse_args(argv)
-    result = measure(args.clean, args.seed)
-    print(f"{'copy kind':<16}{'caught':>8}{'total':>8}{'recall':>9}")
-    for kind, value in result["recall"].items():
-        print(f"{kind:<16}{value['caught']:>8}{value['total']:>8}{value['rate']:>9.2%}")
-    print(f"\n{'clean set':<18}{'flagged':>8}{'total':>8}{'rate':>9}")
-    for label, value in result["false_positives"].items():
-        print(f"{label:<18}{value['flagged']:>8}{value['total']:>8}{value['rate']:>9.2%}")
-    print(f"{'all clean':<18}{'':>8}{result['clean_total']:>8}{result['false_positive_rate']:>9.2%}")
-    if args.show:
-        for kind, names in result["missed"].items():
-            print(f"missed {kind}: {', '.join(names)}")
-        for line in result["flagged_clean"]:
-            print("flagged:", line)
+    if args.sweep:
+        sweep(args.clean, args.seed)
+        return 0
+    print_report(measure(args.clean, args.seed), args.show)
     return 0
 
 

@@ -6,9 +6,13 @@ row for each row filter (with `input_columns`, so a filter decodes only the colu
 
 - exact dedup: a set of hashes of the normalised problem (curate's `textnorm.normalize`, so both find the
   same duplicates and the comparison is about speed, not about the definition of a duplicate);
-- near dedup: datasketch `MinHash(num_perm)` with one `update()` per word shingle of the normalised problem,
-  and `MinHashLSH(threshold)`: a row is dropped when a candidate the index already holds has an estimated
-  Jaccard similarity of at least `threshold` (keep the first);
+- near dedup, keep the first: under `scheme: verified` (the 45K recipe's), datasketch `MinHash(num_perm)`
+  with one `update()` per word shingle of the problem with its numbers masked (`minhash_dedup`'s view), and a
+  `MinHashLSH` with the filter's bands; a row is dropped when a candidate the index already holds passes
+  `minhash_dedup`'s exact check (a Python set of character 5-grams each, Jaccard similarity of at least
+  `threshold`, and with `numbers: distinct` the same numbers in the same places and order). Under `scheme:
+  minhash`, shingles of the normalised problem and `MinHashLSH(threshold)`, a candidate's estimated Jaccard
+  similarity of at least `threshold` dropping the row;
 - decontamination: open-r1's rule in pure Python: lowercase, collapse whitespace, word n-grams, drop a row
   that shares any n-gram with a benchmark problem (every bundled wording of the recipe's benchmarks);
 - think format: tag counts, non-empty reasoning, `\\boxed{` after `</think>`, at most `max_chars` characters;
@@ -27,10 +31,10 @@ import hashlib
 import importlib.util
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from curate.bench.corpus import Corpus
 from curate.errors import CurateError
@@ -68,6 +72,94 @@ def word_ngrams(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
+def near_copy_check(near: dict[str, Any]) -> Callable[[str, int], bool]:
+    """`Dataset.filter`'s test for `minhash_dedup` with these parameters: whether a row is the first copy of
+    its problem among the rows seen so far (see the module docstring)."""
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    from curate import textnorm
+    from filters.dedup import (
+        CANDIDATE_ROWS,
+        DEFAULT_NGRAM,
+        DEFAULT_THRESHOLD,
+        VERIFY_NGRAM,
+        number_order,
+        same_order,
+    )
+
+    scheme, num_perm = near["scheme"], near["num_perm"]
+    threshold, size = near["threshold"] or DEFAULT_THRESHOLD[scheme], near["ngram"] or DEFAULT_NGRAM[scheme]
+
+    def sketch_of(text: str) -> MinHash:
+        words = text.split(" ")
+        sketch = MinHash(num_perm=num_perm)
+        for i in range(max(len(words) - size + 1, 1)):
+            sketch.update(" ".join(words[i : i + size]).encode("utf-8"))
+        return sketch
+
+    if scheme == "minhash":
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        kept_sketches: dict[int, LeanMinHash] = {}
+
+        def novel(problem: str, index: int) -> bool:
+            sketch = sketch_of(textnorm.normalize(problem))
+            # LSH candidates are only likely matches: check the estimated similarity before dropping
+            if any(sketch.jaccard(kept_sketches[k]) >= threshold for k in lsh.query(sketch)):
+                return False
+            kept_sketches[index] = LeanMinHash(sketch)
+            lsh.insert(index, kept_sketches[index])
+            return True
+
+        return novel
+
+    distinct = near["numbers"] == "distinct"
+    bands = MinHashLSH(num_perm=num_perm, params=(num_perm // CANDIDATE_ROWS, CANDIDATE_ROWS))
+    seen: dict[int, Copy] = {}
+
+    def copies(a: Copy, b: Copy) -> bool:
+        if a.text == b.text:
+            return True
+        if distinct and (
+            a.numbers != b.numbers
+            or not textnorm.same_places(a.places, b.places)
+            or not same_order(a.order, b.order)
+        ):
+            return False
+        union = len(a.grams | b.grams)
+        return union > 0 and len(a.grams & b.grams) / union >= threshold
+
+    def novel_verified(problem: str, index: int) -> bool:
+        plain = textnorm.without_grouping(textnorm.normalize(problem or ""))
+        view = textnorm.mask_numbers(plain)
+        grams = (
+            {view[i : i + VERIFY_NGRAM] for i in range(max(len(view) - VERIFY_NGRAM + 1, 1))}
+            if view
+            else set()
+        )
+        numbers = sorted(textnorm.numbers(plain))
+        row = Copy(
+            plain if distinct else view, grams, numbers, textnorm.number_places(plain), number_order(plain)
+        )
+        sketch = sketch_of(view)
+        if any(copies(row, seen[k]) for k in bands.query(sketch)):
+            return False
+        seen[index] = row
+        bands.insert(index, LeanMinHash(sketch))
+        return True
+
+    return novel_verified
+
+
+class Copy(NamedTuple):
+    """What the verified near-dedup check compares of a row (`minhash_dedup`'s definitions)."""
+
+    text: str
+    grams: set[str]
+    numbers: list[str]
+    places: dict[str, frozenset[str]]
+    order: list[tuple[str, ...]]
+
+
 def think_ok(text: str, max_chars: int | None, require_boxed: bool) -> bool:
     if text.count("<think>") != 1 or text.count("</think>") != 1:
         return False
@@ -96,7 +188,6 @@ class _Clock:
 def run_baseline(corpus: Corpus, recipe: Recipe, scratch: Path) -> dict[str, Any]:
     """The baseline over `corpus`; seconds and kept rows per step, end-to-end seconds, and the pool."""
     import datasets
-    from datasketch import LeanMinHash, MinHash, MinHashLSH
     from math_verify import parse, verify
     from transformers import AutoTokenizer
 
@@ -141,24 +232,7 @@ def run_baseline(corpus: Corpus, recipe: Recipe, scratch: Path) -> dict[str, Any
     kept["exact_dedup"] = len(ds)
 
     with clock("minhash_dedup"):
-        near = params["minhash_dedup"]
-        lsh = MinHashLSH(threshold=near["threshold"], num_perm=near["num_perm"])
-        kept_sketches: dict[int, LeanMinHash] = {}
-        size = near["ngram"]
-
-        def novel(problem: str, index: int) -> bool:
-            words = textnorm.normalize(problem).split(" ")
-            sketch = MinHash(num_perm=near["num_perm"])
-            for i in range(max(len(words) - size + 1, 1)):
-                sketch.update(" ".join(words[i : i + size]).encode("utf-8"))
-            # LSH candidates are only likely matches: check the estimated similarity before dropping
-            if any(sketch.jaccard(kept_sketches[k]) >= near["threshold"] for k in lsh.query(sketch)):
-                return False
-            kept_sketches[index] = LeanMinHash(sketch)
-            lsh.insert(index, kept_sketches[index])
-            return True
-
-        ds = ds.filter(novel, input_columns="problem", with_indices=True)
+        ds = ds.filter(near_copy_check(params["minhash_dedup"]), input_columns="problem", with_indices=True)
     kept["minhash_dedup"] = len(ds)
 
     with clock("decontaminate"):

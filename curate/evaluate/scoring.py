@@ -1,7 +1,8 @@
 """`curate eval score`: judge every completion of a rollouts file and compute the benchmark metrics.
 
-The judged answer is the last `\\boxed{}` after `</think>`; a completion without `</think>` ran out of
-tokens inside its reasoning and is wrong whatever it boxed there. `math-verify` compares it with the gold
+The judged answer is the last `\\boxed{}` after `</think>` (or the consecutive boxes ending there, joined,
+when the gold lists several parts: `curate.mathcheck.extract_answer`); a completion without `</think>` ran
+out of tokens inside its reasoning and is wrong whatever it boxed there. `math-verify` compares it with the gold
 answer symbolically (in worker processes with hard timeouts, since some inputs hang the parser); `exact`
 compares normalised strings, the model card's stated rule.
 """
@@ -105,11 +106,11 @@ def judge_records(
     """Each record without its completions (they stay in the rollouts file), plus per completion the
     `extracted` answer, `correct`, and `judge_status` (math-verify's status, or correct / wrong for exact;
     `no_answer` when nothing was boxed after `</think>`)."""
-    from curate.mathcheck import Verifier, exact_match, extract_boxed
+    from curate.mathcheck import Verifier, exact_match, extract_answer
 
     if judge not in JUDGES:
         raise CurateError(f"unknown judge {judge!r}", hint=f"use one of {', '.join(JUDGES)}")
-    extracted = [[extract_boxed(text, after_think=True) for text in r["completions"]] for r in records]
+    extracted = [[extract_answer(text, r["answer"]) for text in r["completions"]] for r in records]
     pairs = [(r["answer"], p) for r, preds in zip(records, extracted) for p in preds if p is not None]
     if judge == "exact":
         statuses = ["correct" if exact_match(gold, pred) else "wrong" for gold, pred in pairs]

@@ -1,5 +1,6 @@
 """Dedup decided by the engine's clustering (bucket keys, verified candidate pairs, union-find, signatures in a
-spill) gives exactly the verdicts of the filter's own all-in-memory `decide` (datasketch's MinHashLSH)."""
+spill) gives exactly the verdicts of the filter's own all-in-memory `decide` (datasketch's MinHashLSH for
+`scheme: minhash`, the verified scheme's own candidate pairs and union-find)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,14 @@ def corpus(tmp_path: Path) -> Path:
 RECIPES = [
     "exact_dedup: {}",
     "exact_dedup: {prefer_correct: false}",
+    "minhash_dedup: {scheme: minhash}",
+    "minhash_dedup: {scheme: minhash, threshold: 0.5, ngram: 3}",
+    "minhash_dedup: {scheme: minhash, threshold: 0.7, num_perm: 64}",
+    "minhash_dedup: {scheme: minhash, threshold: 0.95, num_perm: 256, ngram: 2}",
     "minhash_dedup: {}",
-    "minhash_dedup: {threshold: 0.5, ngram: 3}",
-    "minhash_dedup: {threshold: 0.7, num_perm: 64}",
-    "minhash_dedup: {threshold: 0.95, num_perm: 256, ngram: 2}",
+    "minhash_dedup: {numbers: ignore}",
+    "minhash_dedup: {threshold: 0.4, num_perm: 64, ngram: 2}",
+    "minhash_dedup: {threshold: 0.9, numbers: ignore, prefer_correct: false}",
 ]
 
 
@@ -104,6 +109,19 @@ def test_bucket_pairs_chain_identical_rows_and_pair_distinct_ones() -> None:
     row_id = np.array([9, 5, 1, 3, 4, 2, 8, 6])
     pairs = {tuple(p) for p in bucket_pairs(band, key, high, low, row_id).tolist()}
     assert pairs == {(1, 5), (5, 9), (1, 3), (1, 4), (3, 4), (2, 8)}
+
+
+def test_bucket_pairs_first_only_pair_each_row_with_the_buckets_first_row() -> None:
+    # bucket (0, 7) as above; bucket (2, 9): rows 10 and 11 identical, their digest sorting after 12's and 13's
+    band = np.array([0, 0, 0, 0, 0, 2, 2, 2, 2])
+    key = np.array([7, 7, 7, 7, 7, 9, 9, 9, 9], dtype=np.uint64)
+    high = np.array([1, 1, 1, 2, 3, 9, 9, 1, 3], dtype=np.uint64)
+    low = np.zeros(9, dtype=np.uint64)
+    row_id = np.array([9, 5, 1, 3, 4, 11, 10, 12, 13])
+    star = {tuple(p) for p in bucket_pairs(band, key, high, low, row_id, first_only=True).tolist()}
+    assert star == {(1, 5), (5, 9), (1, 3), (1, 4), (10, 11), (10, 12), (10, 13)}
+    every = {tuple(p) for p in bucket_pairs(band, key, high, low, row_id).tolist()}
+    assert every == star | {(3, 4), (12, 13)}
 
 
 def test_components_join_batches_of_edges_and_label_with_the_smallest_member() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from curate import benchmarks
-from curate.textnorm import normalize, normalize_many
+from curate.textnorm import mask_numbers, normalize, normalize_many, numbers, without_grouping
 
 REALDATA = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_regenerations.jsonl"
 
@@ -18,7 +18,8 @@ REALDATA = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_
     ("raw", "expected"),
     [
         # 1. Unicode NFKC and math symbols
-        ("Find ｘ² if ｘ−3 ≤ 4·y.", "find x 2 if x - 3 \\le 4 \\cdot y ."),
+        ("Find ｘ² if ｘ−3 ≤ 4·y.", "find x ^ 2 if x - 3 \\le 4 \\cdot y ."),
+        ("x²+y³=a₁₀, α+β≈π, x∈A∪B, ∠ABC, △ABC, ½", "x ^ 2 + y ^ 3 = a _ 10 , \\alpha + \\beta \\approx \\pi , x \\in a \\cup b , \\angle abc , \\triangle abc , 1 / 2"),
         ("An angle of 90° and π.", "an angle of 90 ^ \\circ and \\pi ."),
         # 2. images, figure code, control characters
         ("Find $x$. ![](https://cdn.mathpix.com/cropped/a.jpg?height=1)", "find x ."),
@@ -72,14 +73,14 @@ REALDATA = Path(__file__).resolve().parents[1] / "data" / "openr1_problems_with_
         # ... but an instruction that is the problem stays
         ("Solve the following equation for $x$: $2x=4$.", "solve the following equation for x : 2 x = 4 ."),
         # 5. delimiters
-        ("Find $\\frac{1}{2}$ and $$x$$ and \\(y\\) and \\[z\\].", "find \\frac 1 2 and x and y and z ."),
+        ("Find $\\frac{1}{2}$ and $$x$$ and \\(y\\) and \\[z\\].", "find ( 1 ) / ( 2 ) and x and y and z ."),
         # 6. spacing and sizing
         ("$\\left( x \\right)\\,\\;\\!\\quad\\qquad y~z \\displaystyle w$", "( x ) y z w"),
-        ("$\\bigl[ a \\Bigr]$ and $\\left. \\frac{d}{dx} \\right|_0$", "[ a ] and \\frac d dx | _ 0"),
+        ("$\\bigl[ a \\Bigr]$ and $\\left. \\frac{d}{dx} \\right|_0$", "[ a ] and ( d ) / ( dx ) | _ 0"),
         # 7. synonyms and wrappers
-        ("$\\dfrac{1}{2} + \\tfrac{3}{4} + \\dbinom{5}{2}$", "\\frac 1 2 + \\frac 3 4 + \\binom 5 2"),
+        ("$\\dfrac{1}{2} + \\tfrac{3}{4} + \\dbinom{5}{2}$", "( 1 ) / ( 2 ) + ( 3 ) / ( 4 ) + \\binom 5 2"),
         ("$a \\leq b \\geqslant c \\neq d, \\ldots, \\cdots$", "a \\le b \\ge c \\ne d , \\dots , \\dots"),
-        ("$\\frac12 + \\dfrac34$", "\\frac 1 2 + \\frac 3 4"),
+        ("$\\frac12 + \\dfrac34$", "( 1 ) / ( 2 ) + ( 3 ) / ( 4 )"),
         ("$\\text{if } x \\mathrm{~cm} \\textbf{(A)}$", "if x cm ( a )"),
         # 8. braces and thousands separators
         ("$x^{2}$ and $x^2$ and $1{,}000$ and 1,000", "x ^ 2 and x ^ 2 and 1000 and 1000"),
@@ -149,3 +150,28 @@ def test_translation_note_is_stripped_whatever_its_spacing() -> None:
     original = "Find $x$ if $x+1=2$.\n\nTranslate the above text into English, please keep the line breaks."
     spaced = "Find  $x$ if $x+1=2$.\n\nTranslate  the above\ttext into  English, please keep the line breaks."
     assert normalize(spaced) == normalize(original) == "find x if x + 1 = 2 ."
+
+
+def test_unicode_math_and_latex_agree_on_real_benchmark_text() -> None:
+    """A problem typed in Unicode (superscripts, Greek, relations) normalises like its LaTeX original."""
+    latex = "Let $\\alpha$ and $\\beta$ satisfy $\\alpha^2+\\beta^2 \\le 25$ with $x \\in A$ and $\\angle ABC = 90^\\circ$."
+    unicode = "Let α and β satisfy α²+β² ≤ 25 with x ∈ A and ∠ABC = 90°."
+    assert normalize(unicode) == normalize(latex)
+    assert normalize("x₁₂ + y₃") == normalize("$x_{12} + y_3$") == "x _ 12 + y _ 3"
+
+
+def test_fractions_agree_with_slashes_once_grouping_is_dropped() -> None:
+    forms = ["$\\frac{1}{2} + \\sqrt{242}$", "$\\dfrac12 + \\sqrt{242}$", "1/2 + √(242)", "(1)/(2) + √242"]
+    views = {without_grouping(normalize(form)) for form in forms}
+    assert views == {"1 / 2 + \\sqrt 242"}
+    # equality of normalised text keeps the parentheses: (a+b)^2 is not a+b^2
+    assert normalize("$(a+b)^2$") != normalize("$a+b^2$")
+    nested = normalize("$\\frac{\\frac{1}{2}}{3}$")
+    assert nested == "( ( 1 ) / ( 2 ) ) / ( 3 )"
+
+
+def test_numbers_masked_and_listed() -> None:
+    text = normalize("Find the remainder when $2^{100}$ is divided by $7$, and $3.5$ kg.")
+    assert mask_numbers(text) == "find the remainder when # ^ # is divided by # , and # . # kg ."
+    assert numbers(text) == ["2", "100", "7", "3", "5"]
+    assert mask_numbers(normalize("x2y")) == "x # y"  # digits are their own tokens

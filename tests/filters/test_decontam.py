@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -17,19 +16,10 @@ from curate.engine import run_recipe
 from curate.errors import CurateError
 from curate.recipe import load_recipe, parse_recipe
 from curate.textnorm import normalize
-from filters import Drop, FilterContext, Row
+from filters import Drop, FilterContext, Keep, Row
 from filters.decontam import ContaminationIndex, Decontaminate, DecontaminateParams
 from tests import openr1_rows as rows
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "measure_decontam.py"
-
-
-def _measure_module():
-    spec = importlib.util.spec_from_file_location("measure_decontam", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests import scripts
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +29,23 @@ def full_index() -> ContaminationIndex:
 
 @pytest.mark.slow
 def test_measured_quality_on_planted_cases() -> None:
-    """The targets of issue 3, on every canonical problem of every bundled set (scripts/measure_decontam.py)."""
-    measure = _measure_module()
-    result = measure.measure(clean_count=2000, seed=1)
-    recall = {kind: value["rate"] for kind, value in result["recall"].items()}
-    for kind in ("verbatim", *measure.FORMATTING_KINDS):
-        assert recall[kind] == 1.0, (kind, result["missed"].get(kind))
-    assert recall["embedded"] >= 0.95 and recall["reworded"] >= 0.95, recall
-    assert recall["variants"] == 1.0
-    assert result["recall"]["verbatim"]["total"] == 717
-    assert result["clean_total"] >= 6000
-    assert result["false_positive_rate"] < 0.005, result["flagged_clean"]
+    """The targets, on the held-out half of every bundled benchmark with the generators the thresholds were
+    not chosen with (scripts/measure_decontam.py prints the whole table)."""
+    measure = scripts.load("measure_decontam")
+    result = measure.measure(clean_count=1000, seed=1)
+    tally = result["tally"]
+    heldout = measure.perturb_heldout
+    for generator in ("heldout", "tuning"):
+        for family in heldout.FORMATTING:
+            assert tally.rate("held-out", generator, family) == 1.0, (generator, family)
+        for family in (*heldout.RETYPESET, *heldout.EDITED):
+            assert tally.rate("held-out", generator, family) >= 0.97, (generator, family)
+        hit, total, other_tier = tally.counts[("held-out", generator, "numbers_changed")]
+        assert (hit - other_tier) / total >= 0.95  # caught as template copies, their own tier
+    for half in measure.HALVES:
+        assert tally.rate(half, "variants", "other published wordings") >= 0.97
+        flagged, total = measure.false_drop_rate(tally, half)
+        assert total >= 2000 and flagged / total < 0.005
 
 
 def test_stock_phrases_alone_never_flag(full_index: ContaminationIndex) -> None:
@@ -88,6 +84,22 @@ def test_short_problems_are_checked(full_index: ContaminationIndex) -> None:
     assert embedded is not None and embedded.item.id == "test/counting_and_probability/116.json"
 
 
+def test_a_short_problem_is_not_found_in_a_longer_problem_that_holds_it_as_a_fragment(
+    full_index: ContaminationIndex,
+) -> None:
+    """MATH-500 "Evaluate $\\log_264$." is mostly `\\log_2 64`, which other problems hold: a row copies it when
+    its statement has no other numbers (answer choices aside)."""
+    item_id = "test/algebra/1255.json"
+    rows_ = [
+        "## Task B-4.4.\n\nCompute $\\log _{2} 486-\\log _{2} 243+11 \\log _{2} 64$.",  # the embedded sample's
+        "Here is a quick one: evaluate $\\log_{2}64$. Show all work.",
+        "Evaluate $\\log_2 64$.\n\n(A) 4 (B) 5 (C) 6 (D) 8 (E) 32",
+    ]
+    hits = full_index.match(rows_)
+    assert hits[0] is None
+    assert [h and h.item.id for h in hits[1:]] == [item_id, item_id]
+
+
 def test_drop_names_benchmark_item_and_score() -> None:
     f = Decontaminate(DecontaminateParams(benchmarks=["aime2025"]))
     f.setup()
@@ -110,17 +122,78 @@ def test_drop_names_benchmark_item_and_score() -> None:
         "benchmark": "aime2025",
         "item_id": "2025-I-5",
         "score": first.info["score"],
+        "row_share": first.info["row_share"],
         "detector": first.info["detector"],
         "wording": "aime2025.jsonl",
+        "tier": "contaminated",
     }
     assert first.info["score"] >= 0.9 and first.info["detector"] in ("ngram", "fuzzy")
     assert first.detail.startswith("matches aime2025 item 2025-I-5 (")
     assert isinstance(second, Drop) and second.info["item_id"] == "2025-I-6"
     assert second.info["detector"] == "exact"
     assert re.search(
-        r"item 2025-I-6 \(exact score 1\.00, wording variants/aime2025_\w+\.jsonl\)$", second.detail
+        r"item 2025-I-6 \(exact score 1\.00, row share 1\.00, wording variants/aime2025_\w+\.jsonl\)$",
+        second.detail,
     )
     assert verdicts[2:] == [verdicts[2].__class__()] * 2 and not isinstance(verdicts[2], Drop)
+
+
+def test_partial_copies_are_caught_both_ways(full_index: ContaminationIndex) -> None:
+    """A statement cut short or without its last sentence holds little of the benchmark problem's text but is
+    all benchmark text: the row's share found in the problem decides."""
+    item = benchmarks.canonical("aime2024")[10]
+    words = item.problem.split(" ")
+    cut = " ".join(words[: int(len(words) * 0.72)])
+    last_sentence_dropped = item.problem.rsplit(". ", 1)[0] + "."
+    for copy in (cut, last_sentence_dropped, "Problem 7. " + cut.replace("$", "")):
+        hit = full_index.match([copy])[0]
+        assert hit is not None and hit.item.id == item.id and hit.tier == "contaminated", copy
+        assert hit.row_share > 0.9 and hit.score < 1.0
+    # the same cut inside a longer problem of its own is not a copy: most of that row is other text
+    other = cut + " " + benchmarks.canonical("amc23")[3].problem + " " + benchmarks.canonical("math500")[7].problem
+    assert full_index.match([other])[0] is None or full_index.match([other])[0].item.id != item.id
+
+
+def test_a_copy_without_its_answer_choices_is_caught(full_index: ContaminationIndex) -> None:
+    item = next(i for i in benchmarks.canonical("math500") if i.id == "test/precalculus/819.json")
+    stem = item.problem.split("(A)")[0]
+    hit = full_index.match([stem])[0]
+    assert hit is not None and hit.item.id == item.id and hit.tier == "contaminated"
+    assert hit.item.wording == "math500.jsonl without its choices"
+
+
+def _renumbered(text: str) -> str:
+    """Every number of the statement replaced (17 -> 18, 2024 -> 2025)."""
+    return re.sub(r"\d+", lambda m: str(int(m.group()) + 1), text)
+
+
+def test_template_copies_are_their_own_tier(full_index: ContaminationIndex) -> None:
+    item = benchmarks.canonical("aime2025")[0]
+    copy = _renumbered(item.problem)
+    hit = full_index.match([copy, "Problem 3. " + copy.replace("$", "")])
+    for found in hit:
+        assert found is not None and found.item.id == item.id and found.tier == "template_copy"
+        assert found.detail().startswith("template copy of aime2025 item 2025-I-1: same wording, other numbers")
+    # a short textbook statement is nobody's template: "Compute C(30, 27)" is not a copy of "Compute C(31, 28)"
+    assert full_index.match(["Compute $\\dbinom{30}{27}$."]) == [None]
+    # the templates can be left alone
+    off = ContaminationIndex.build(["aime2025"], templates=False)
+    assert off.match([copy]) == [None]
+
+
+@pytest.mark.parametrize(("action", "expected"), [("drop", "template_copy"), ("report", "note"), ("keep", "keep")])
+def test_template_copies_switch(action: str, expected: str) -> None:
+    f = Decontaminate(DecontaminateParams(benchmarks=["aime2025"], template_copies=action))
+    f.setup()
+    item = benchmarks.canonical("aime2025")[0]
+    verdict = f.filter_batch([Row(0, {"uuid": "t", "problem": _renumbered(item.problem)})])[0]
+    if expected == "template_copy":
+        assert isinstance(verdict, Drop) and verdict.reason == "template_copy"
+        assert verdict.info["tier"] == "template_copy"
+    elif expected == "note":
+        assert isinstance(verdict, Keep) and verdict.note is not None and verdict.note.reason == "template_copy"
+    else:
+        assert verdict == Keep()
 
 
 def test_detectors_can_be_switched_off() -> None:
@@ -243,3 +316,40 @@ def test_parallel_run_matches_serial(tmp_path: Path) -> None:
     b = pl.read_parquet(parallel.out_dir / "rejections.parquet")
     assert a.equals(b)
     assert sorted(a["uuid"].to_list()) == [f"b{i:03d}" for i in range(300)]
+
+
+@pytest.mark.parametrize(("action", "workers"), [("drop", 1), ("report", 1), ("report", 2)])
+def test_template_copies_in_the_report_and_the_card(tmp_path: Path, action: str, workers: int) -> None:
+    """A template copy kept under `report` is a note: kept, reported, never a rejection or a funnel drop, on
+    the driver, on worker processes, and when the step's result comes from the cache."""
+    item = benchmarks.canonical("aime2024")[5]
+    data = rows.many(6)
+    data += [
+        rows.row("copy", item.problem, "1", [rows.trace("r", "1")]),
+        rows.row("tmpl", _renumbered(item.problem), "1", [rows.trace("r", "1")]),
+    ]
+    step = f"decontaminate: {{benchmarks: [aime2024], template_copies: {action}}}"
+    recipe = load_recipe(_recipe(tmp_path, data, step, workers))
+    for cached in (False, True):
+        result = run_recipe(recipe)
+        rejected = pl.read_parquet(result.out_dir / "rejections.parquet")
+        train = pl.read_parquet(result.out_dir / "train.parquet")["uuid"].to_list()
+        report = json.loads((result.out_dir / "decontaminate_report.json").read_text())
+        templates = report["template_copies"]
+        assert templates["action"] == action and templates["rows"] == 1 and templates["items_found"] == 1
+        assert templates["per_benchmark"]["aime2024"]["found"][0]["uuids"] == ["tmpl"]
+        assert report["per_benchmark"]["aime2024"]["found"][0]["uuids"] == ["copy"]
+        card = (result.out_dir / "README.md").read_text()
+        assert "### Template copies" in card and "tmpl" in card
+        funnel = {e["filter"]: e for e in json.loads((result.out_dir / "stats.json").read_text())["funnel"]}
+        assert funnel["decontaminate"]["cached"] is cached
+        if action == "drop":
+            assert sorted(zip(rejected["uuid"], rejected["reason"])) == [("copy", "contaminated"), ("tmpl", "template_copy")]
+            assert funnel["decontaminate"]["dropped"] == {"contaminated": 1, "template_copy": 1}
+            assert report["rows_dropped"] == 2 and "tmpl" not in train
+        else:
+            assert rejected["uuid"].to_list() == ["copy"]
+            assert funnel["decontaminate"]["dropped"] == {"contaminated": 1}
+            assert funnel["decontaminate"]["rows_out"] == funnel["decontaminate"]["rows_in"] - 1
+            assert report["rows_dropped"] == 1 and "tmpl" in train
+            assert "kept in the data" in card

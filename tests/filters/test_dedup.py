@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pytest
 
 from curate import benchmarks, minhash
 from curate.engine import run_recipe
 from curate.recipe import load_recipe
-from curate.textnorm import normalize_many
+from curate.textnorm import normalize_many, number_places, same_places
 from filters import Drop
-from filters.dedup import ExactDedup, MinHashDedup, MinHashDedupParams, near_duplicate_labels
+from filters.dedup import (
+    ExactDedup,
+    MinHashDedup,
+    MinHashDedupParams,
+    candidate_pairs,
+    near_duplicate_labels,
+)
 from tests import openr1_rows as rows
+from tests import scripts
 
 PROBLEMS = [item.problem for item in benchmarks.canonical("aime2024")]
 
@@ -98,18 +107,19 @@ def _reworded(text: str) -> str:
     return text.replace(" walk ", " stroll ", 1) if " walk " in text else text.replace(" the ", " a ", 1)
 
 
-def test_minhash_dedup_finds_near_duplicates_and_keeps_distinct_problems() -> None:
+@pytest.mark.parametrize("scheme", ["verified", "minhash"])
+def test_minhash_dedup_finds_near_duplicates_and_keeps_distinct_problems(scheme: str) -> None:
     long_problems = [p for p in PROBLEMS if len(p.split()) > 60]
     near = [_reworded(p) for p in long_problems[:5]]
     problems = long_problems + near
-    verdicts = MinHashDedup().filter_all(frame(problems))
+    verdicts = MinHashDedup(MinHashDedupParams(scheme=scheme)).filter_all(frame(problems))
     dropped = drops(verdicts)
     assert sorted(dropped) == list(range(len(long_problems), len(problems)))
     for i, drop in dropped.items():
         original = i - len(long_problems)
         assert drop.reason == "near_duplicate"
         assert drop.info["survivor"] == f"u{original:03d}"
-        assert 0.8 <= drop.info["similarity"] < 1.0
+        assert 0.8 <= drop.info["similarity"] < 1.0  # estimated (minhash) or exact (verified) similarity
         assert drop.detail.startswith(f"near duplicate of u{original:03d} (cluster ")
 
 
@@ -117,9 +127,13 @@ def test_threshold_decides() -> None:
     base = " ".join(f"w{i}" for i in range(60))
     edited = base.replace("w30", "x30").replace("w31", "x31")  # shingle Jaccard 49/65 = 0.75
     problems = [base, edited]
-    strict = MinHashDedup(MinHashDedupParams(threshold=0.9)).filter_all(frame(problems))
-    loose = MinHashDedup(MinHashDedupParams(threshold=0.6)).filter_all(frame(problems))
+    strict = MinHashDedup(MinHashDedupParams(scheme="minhash", threshold=0.9)).filter_all(frame(problems))
+    loose = MinHashDedup(MinHashDedupParams(scheme="minhash", threshold=0.6)).filter_all(frame(problems))
     assert not drops(strict) and sorted(drops(loose)) == [1]
+    words = "Every morning Aya goes for a long walk and stops at a coffee shop afterwards before she goes to work"
+    changed = words.replace("coffee shop", "tea house")
+    verified = [MinHashDedup(MinHashDedupParams(threshold=t)).filter_all(frame([words, changed])) for t in (0.9, 0.6)]
+    assert not drops(verified[0]) and sorted(drops(verified[1])) == [1]
 
 
 def test_clusters_are_connected_components() -> None:
@@ -179,7 +193,8 @@ def test_dedup_from_recipe_yaml(tmp_path: Path) -> None:
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         f"name: dedup\nsource: {{path: {source}}}\nfilters:\n  - exact_dedup: {{}}\n"
-        f"  - minhash_dedup: {{threshold: 0.8, num_perm: 128, ngram: 5}}\noutput: {{dir: {tmp_path / 'out'}}}\n"
+        f"  - minhash_dedup: {{scheme: minhash, threshold: 0.8, num_perm: 128, ngram: 5}}\n"
+        f"output: {{dir: {tmp_path / 'out'}}}\n"
     )
     result = run_recipe(load_recipe(recipe))
     rejected = pl.read_parquet(result.out_dir / "rejections.parquet")
@@ -192,3 +207,84 @@ def test_dedup_from_recipe_yaml(tmp_path: Path) -> None:
     assert report["largest_clusters"][0]["survivor"] == "long-a"
     funnel = {step["filter"]: step["dropped"] for step in result.stats["funnel"]}
     assert funnel["exact_dedup"] == {"duplicate": 1} and funnel["minhash_dedup"] == {"near_duplicate": 1}
+
+
+# A real AMC 2023 problem and its near duplicates of the kinds two collected copies show.
+SHORT = next(i.problem for i in benchmarks.canonical("amc23") if i.problem.startswith("How many positive perfect squares"))
+NEAR = {
+    "one word replaced": SHORT.replace("How many", "Find how many", 1),
+    "words replaced": SHORT.replace("positive perfect squares", "positive square numbers"),
+    "retypeset": SHORT.replace("$2023$", "2023").replace("$5$", "5"),
+    "instruction added": SHORT + " Please reason step by step, and put your final answer within \\boxed{}.",
+    "labels": "Problem 17 (AMC 12A). " + SHORT,
+}
+
+
+def test_short_problems_with_small_edits_merge_where_the_old_scheme_misses_them() -> None:
+    problems = [SHORT, *NEAR.values(), *[p for p in PROBLEMS if len(p.split()) < 60][:8]]
+    new = drops(MinHashDedup().filter_all(frame(problems)))
+    assert set(range(1, len(NEAR) + 1)) <= set(new) and all(d.info["survivor"] == "u000" for d in new.values())
+    assert all(re.fullmatch(r"near duplicate of u000 \(cluster 0, similarity [01]\.\d\d\)", d.detail) for d in new.values())
+    assert max(new) == len(NEAR)  # the distinct problems stay
+    old = drops(MinHashDedup(MinHashDedupParams(scheme="minhash", threshold=0.8)).filter_all(frame(problems)))
+    assert not set(range(1, len(NEAR) + 1)) <= set(old)  # word 5-grams cannot see small edits of short problems
+
+
+def test_numbers_only_differences_are_distinct_unless_asked() -> None:
+    renumbered = SHORT.replace("2023", "2024").replace("$5$", "$7$")
+    circles = "Two circles with radii $8$ and $2$ are externally tangent. Find the length of their common external tangent."
+    swapped = circles.replace("$8$ and $2$", "$2$ and $8$")
+    powers = "Find the minimum value of $\\frac{x^2 + 5}{\\sqrt{x^2 + 7}}$ over all real numbers $x$ and explain why."
+    powers_swapped = powers.replace("+ 5}", "+ #}").replace("+ 7}", "+ 5}").replace("+ #}", "+ 7}")
+    problems = [SHORT, renumbered, circles, swapped, powers, powers_swapped]
+    assert not drops(MinHashDedup().filter_all(frame(problems)))
+    merged = drops(MinHashDedup(MinHashDedupParams(numbers="ignore")).filter_all(frame(problems)))
+    assert sorted(merged) == [1, 3, 5]
+
+
+def test_number_places() -> None:
+    places = number_places("ab = 5 , bc = 8 . for each 2 \\le i , for each 2 \\le j")
+    assert places == {"ab = _ ,": {"5"}, "bc = _ .": {"8"}, "for each _ \\le": {"2"}}
+    assert same_places(places, {"ab = _ ,": {"5"}, "ac = _ .": {"8"}})  # an edited context says nothing
+    assert not same_places(places, {"ab = _ ,": {"8"}})
+    assert same_places({"x ^ _ +": {"2", "5"}}, {"x ^ _ +": {"2"}})  # a copy cut short keeps some
+    assert not same_places({"x ^ _ +": {"2", "5"}}, {"x ^ _ +": {"2", "8"}})
+
+
+def test_a_problem_repeated_thousands_of_times_costs_linear_work() -> None:
+    sigs = np.tile(minhash.signatures(["find the sum of all positive integers n"]), (5000, 1))
+    pairs = candidate_pairs(sigs, np.zeros(5000, np.uint64))
+    assert pairs.shape == (4999, 2) and set(pairs[:, 0].tolist()) == {0}  # star, not 12.5 million pairs
+    verdicts = MinHashDedup().filter_all(frame(["Find the sum of all positive integers $n$."] * 3000))
+    assert len(drops(verdicts)) == 2999
+
+
+def test_report_names_the_scheme() -> None:
+    f = MinHashDedup()
+    report = f.report([])
+    assert {k: report[k] for k in ("scheme", "threshold", "numbers", "ngram")} == {
+        "scheme": "verified",
+        "threshold": 0.6,
+        "numbers": "distinct",
+        "ngram": 3,
+    }
+    old = MinHashDedup(MinHashDedupParams(scheme="minhash")).report([])
+    assert (old["scheme"], old["threshold"], old["ngram"]) == ("minhash", 0.8, 5)
+
+
+@pytest.mark.slow
+def test_measured_quality_on_short_problems() -> None:
+    """The targets on the held-out half (scripts/measure_dedup.py prints the whole table): at least 95% of
+    near-duplicate pairs of 20-60-word problems merged with both generators, at most 0.5% of the real distinct
+    problems merged, and no problem merged with one that differs only in its numbers."""
+    measure = scripts.load("measure_dedup")
+    cases = measure.build_cases(seed=1)
+    result = measure.score(cases, measure.run_scheme(cases["rows"], {"scheme": "verified"}))
+    for generator in ("tuning", "heldout"):
+        near = [v for (h, g, f), v in result["recall"].items() if h == "held-out" and g == generator and f not in measure.NOT_NEAR]
+        assert sum(v[0] for v in near) / sum(v[1] for v in near) >= 0.95, generator
+        renumbered = result["recall"][("held-out", generator, "numbers_changed")]
+        assert renumbered[0] == 0 and renumbered[1] > 150
+    real = [v for (h, g), v in result["false"].items() if g != "stock-phrase templates"]
+    assert sum(v[0] for v in real) / sum(v[1] for v in real) <= 0.005
+    assert sum(v[2] for v in result["false"].values()) == 0

@@ -15,6 +15,7 @@ from curate.recipe import load_recipe
 from filters import KEEP, Drop, FilterContext, Keep, Trace
 from filters.verify import AnswerVerify, AnswerVerifyParams, dataset_label
 from tests import openr1_rows as rows
+from tests import scripts
 
 TOWER = "2^{2^{2^{2^{2^{2}}}}}"
 
@@ -253,3 +254,30 @@ def test_from_a_recipe_with_a_funnel(tmp_path: Path) -> None:
 def test_a_bad_mode_is_a_recipe_error(tmp_path: Path) -> None:
     with pytest.raises(CurateError, match="mode"):
         load_recipe(_recipe(tmp_path, "{mode: vibes}"))
+
+
+def test_peer_suites_through_answer_verify() -> None:
+    """math-verify's and open-r1's own test cases (tests/data/peer_verify_cases.jsonl) through the filter:
+    wherever the verdict differs from the suite's expectation, the difference is one of the documented
+    intentional ones (README, "answer_verify"), in both views of the predictions."""
+    peer = scripts.load("measure_peer_suites")
+    cases = peer.load_cases()
+    assert len(cases) >= 260 and {c["repo"] for c in cases} == {"huggingface/Math-Verify", "huggingface/open-r1"}
+    peer_now = [peer.peer_verdict(case) for case in cases]
+    for view in (lambda p: p, peer.boxed_view):
+        predictions = [view(case["prediction"]) for case in cases]
+        statuses = peer.through_answer_verify(cases, predictions)
+        reasons = [
+            peer.difference(case, now, pred, status == "correct")
+            for case, now, pred, status in zip(cases, peer_now, predictions, statuses)
+        ]
+        unexplained = [(c["path"], c["line"]) for c, r in zip(cases, reasons) if r not in (None, *peer.REASONS)]
+        assert unexplained == []
+        agree = sum(r is None for r in reasons)
+        assert agree >= 120  # as given: about half the predictions box nothing
+    boxed = [peer.boxed_view(c["prediction"]) for c in cases]
+    statuses = peer.through_answer_verify(cases, boxed)
+    open_r1 = [s for c, s in zip(cases, statuses) if c["repo"] == "huggingface/open-r1"]
+    assert open_r1 == ["correct" if c["expected"] else "wrong_answer" for c in cases if c["repo"] == "huggingface/open-r1"]
+    judged = [(c, s) for c, s in zip(cases, statuses) if s in ("correct", "wrong_answer")]
+    assert sum((s == "correct") == c["expected"] for c, s in judged) / len(judged) > 0.95

@@ -13,6 +13,7 @@ from curate.cli import app
 from curate.errors import CurateError
 from curate.evaluate.report import print_metrics
 from curate.evaluate.scoring import read_rollouts, score_file
+from tests import scripts
 
 THINK = "<think>\nWork it out.\n</think>\n\n"
 ROLLOUTS = [
@@ -185,3 +186,21 @@ def test_t0_shaped_run(tmp_path: Path) -> None:
     for name in ("AIME 2025", "AIME 2026", "AMC 2023", "T0 (all 100)", "any@16", "perfect@16"):
         assert name in table
     assert f"{100 * overall['pass@1']:.2f}%" in table.splitlines()[-2]
+
+
+def test_peer_suites_through_eval_score() -> None:
+    """math-verify's and open-r1's own test cases through `curate eval score`'s judge: the same verdict as the
+    `answer_verify` path on every case, and every difference from a suite's expectation documented."""
+    peer = scripts.load("measure_peer_suites")
+    cases = peer.load_cases()
+    predictions = [peer.boxed_view(case["prediction"]) for case in cases]
+    scored = peer.through_eval_score(cases, predictions)
+    filtered = peer.through_answer_verify(cases, predictions)
+    assert [s == "correct" for s in scored] == [f == "correct" for f in filtered]
+    assert {s for s, p in zip(scored, predictions) if p is None} == {"no_answer"}
+    reasons = [
+        peer.difference(case, peer.peer_verdict(case), pred, status == "correct")
+        for case, pred, status in zip(cases, predictions, scored)
+    ]
+    assert [r for r in reasons if r not in (None, *peer.REASONS)] == []
+    assert sum(r is None for r in reasons) >= 200
