@@ -127,3 +127,25 @@ def test_quality_recipe_is_the_45k_chain_with_two_trace_filters() -> None:
     assert [s.params_dict() for s in shared] == [s.params_dict() for s in base.steps]
     a, b = base.resolved(), quality.resolved()
     assert {key for key in a if a[key] != b[key]} == {"name", "description", "filters", "output", "card"}
+
+
+def test_shipped_mixed_recipe_runs_on_the_sample_and_a_fixture(tmp_path: Path) -> None:
+    fixture = RECIPES.parent / "tests" / "data" / "sources" / "openmathreasoning.jsonl"
+    recipe = load_recipe(RECIPES / "openr1-openmathreasoning-mix.yaml").with_overrides(
+        named_sources={"openr1": SourceSpec(sample=True, rows=400), "omr": SourceSpec(path=str(fixture))},
+        out=str(tmp_path / "mix"),
+        allow_smaller=True,
+    )
+    stats = run_recipe(recipe).stats
+    parts = {p["name"]: p for p in stats["sources"]}
+    assert parts["omr"]["schema"] == "openmathreasoning" and parts["omr"]["rows"] == 12
+    assert [s["filter"] for s in parts["omr"]["funnel"][:2]] == ["question_type", "pass_rate"]
+    assert (
+        sum(p["train"] + p["test"] for p in parts.values()) == stats["rows"]["train"] + stats["rows"]["test"]
+    )
+    assert parts["omr"]["pool"] > 0 and parts["openr1"]["pool"] > 0
+    card = (tmp_path / "mix" / "README.md").read_text(encoding="utf-8")
+    assert (
+        "`openr1` (schema `openr1`, weight 2)" in card
+        and "`omr` (schema `openmathreasoning`, weight 1)" in card
+    )
