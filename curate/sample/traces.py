@@ -4,11 +4,16 @@ A trace is assembled from paragraphs: an opening that restates the task, the row
 steps and checks, with the problem's numbers), and R1's habits in between ("Wait,", "Hmm,", re-checks,
 second methods), until the drawn length is reached; then a conclusion, `**Final Answer**` with the boxed
 answer, `</think>`, and a shorter written solution. The row's pieces are built once and drawn for each
-generation with indices drawn in bulk, so one core writes 70-100 MB of text a second while no two traces
-of a row are alike.
+generation with indices drawn in bulk, so no two traces of a row are alike.
+
+A trace does not repeat itself, as the `repetition` filter would see it: the row's own material is used at
+most twice per trace, never twice in a row, and a long trace goes on with trial computations on fresh numbers
+(`TRIALS`); the habits are walked without repeats, none sharing a sentence with the three before it
+(`HABIT_WALKS`). Loops are planted on purpose only (`looping`).
 
 `render` also produces the defective shapes the sample plants (truncated, two think blocks, empty reasoning,
-no boxed answer, a final box that contradicts the reasoning, digit-dense overlong reasoning).
+no boxed answer, a final box that contradicts the reasoning, digit-dense overlong reasoning, a loop, a
+paragraph in another script).
 """
 
 from __future__ import annotations
@@ -267,7 +272,7 @@ OWN_LEADS: tuple[tuple[str, bool], ...] = (
     *((h + " ", False) for h in HESITATE),
     *(("", False),) * 12,
 )
-OWN_PASSES, OWN_POOL_MAX = 2, 96  # own pieces: each unit this many times (at most this many pieces)
+OWN_POOL_MAX = 96  # most own pieces of a row (each unit at most twice)
 TRIAL_CHARS = 120  # about the length of one trial computation
 FRESH_HABITS = 0.6  # share of the own slots past the row's own pieces that take a habit, not a trial
 OWN_TAILS = (*(" " + c for c in CONFIRM), *("",) * 20)
@@ -415,22 +420,22 @@ class RowTraces:
         units = [*dict.fromkeys([*self.steps, *self.checks, *number_facts(ctx.numbers)])]
         self.units = tuple(units)
         self.verifications = tuple(f"**Verification**: {c}" for c in self.checks)
-        self.extras = tuple(f"**Check**: {u}" for u in units[len(self.steps) + len(self.checks) :])
+        self.extras = tuple(
+            f"**Check**: {u}" for u in units[len(dict.fromkeys([*self.steps, *self.checks])) :]
+        )
         # after "So " or "Then " a unit continues in lower case; one that opens with a connective itself
         # keeps its own opening instead of taking the lead-in
         low = [u if u.startswith(_CONNECTIVE) else u[0].lower() + u[1:] for u in units]
         bare = [u.startswith(_CONNECTIVE) for u in units]
-        # the row's own pieces: every unit once per pass, in a fresh order each pass (never the same unit
-        # twice in a row), each time with a different lead-in and reaction
-        # twice at most, the second pass the first one rotated by half, so a unit recurs half a pass later
-        # (the checks and facts first: the trace has just written the steps out)
-        steps = len(self.steps)
+        # the row's own pieces: each unit at most twice, each time with its own lead-in and reaction. The
+        # first pass is a fresh order with the checks and facts first (the trace has just written the steps
+        # out); the second is the first rotated by half, so a unit comes back half a pass later, never twice
+        # in a row
+        steps = len(dict.fromkeys(self.steps))  # the steps open `units`
         order = (steps + rng.permutation(len(units) - steps)).tolist() + rng.permutation(steps).tolist()
         self.fresh_units = len(units) - steps
         half = len(order) // 2
-        unit = order + order[half:] + order[:half] if len(units) >= 6 else order
-        unit = unit[:OWN_POOL_MAX]
-        self.unit_of = unit
+        unit = (order + order[half:] + order[:half] if len(units) >= 6 else order)[:OWN_POOL_MAX]
         size = len(unit)
         lead, tail, sep = (
             rng.integers(0, 1 << 30, (3, size))
