@@ -427,8 +427,9 @@ def _presets_section(block: dict[str, Any]) -> str:
             "",
             "The corpus rewritten in each shipped schema (one row per generation where the dataset publishes "
             "it so; NuminaMath: one written solution per problem), each run by its shipped recipe in a fresh "
-            "process, beside the OpenR1 trace-quality chain on the original rows. Seconds are the engine's "
-            "(stats.json `seconds_total`, process start excluded), per MB of the text the file holds.",
+            "process, beside the OpenR1 trace-quality chain on the original rows (run first and last; the "
+            "mean of the two). Seconds are the engine's (stats.json `seconds_total`, process start excluded), "
+            "per MB of the text the file holds.",
             "",
             _table(
                 [
