@@ -106,8 +106,8 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         out["ray_over_local"] = _bound("ray_over_local", ray["ray_over_local"], met, rows=ray["rows"])
     if "presets" in report:
         block = report["presets"]
-        worst = max(run["over_openr1"] for run in block["runs"] if run["preset"] != "numinamath-1.5")
-        out["preset_time_per_text_mb_over_openr1"] = _bound(
+        worst = max(run["over_openr1"] for run in block["runs"])
+        out["preset_time_over_openr1"] = _bound(
             "preset_over_openr1", worst, worst <= LIMITS["preset_over_openr1"], rows=block["rows"]
         )
     if "baseline" in report:
@@ -410,14 +410,21 @@ def _presets_section(block: dict[str, Any]) -> str:
             f"{run['rows']:,}",
             run["text_mb"],
             run["engine_s"],
-            run["s_per_text_mb"],
             f"{run['over_openr1']:.2f}x",
+            run["s_per_text_mb"],
+            f"{run['per_text_mb_over_openr1']:.2f}x",
             run["s_per_1k_rows"],
             f"{run['per_row_over_openr1']:.2f}x",
             f"{run['rows_out']['pool']:,}",
         ]
         for run in [
-            {**openr1, "preset": "openr1", "over_openr1": 1.0, "per_row_over_openr1": 1.0},
+            {
+                **openr1,
+                "preset": "openr1",
+                "over_openr1": 1.0,
+                "per_text_mb_over_openr1": 1.0,
+                "per_row_over_openr1": 1.0,
+            },
             *block["runs"],
         ]
     ]
@@ -428,8 +435,7 @@ def _presets_section(block: dict[str, Any]) -> str:
             "The corpus rewritten in each shipped schema (one row per generation where the dataset publishes "
             "it so; NuminaMath: one written solution per problem), each run by its shipped recipe in a fresh "
             "process, beside the OpenR1 trace-quality chain on the original rows (run first and last; the "
-            "mean of the two). Seconds are the engine's (stats.json `seconds_total`, process start excluded), "
-            "per MB of the text the file holds.",
+            "mean of the two). Seconds are the engine's (stats.json `seconds_total`, process start excluded).",
             "",
             _table(
                 [
@@ -438,7 +444,8 @@ def _presets_section(block: dict[str, Any]) -> str:
                     "rows",
                     "text MB",
                     "engine s",
-                    "s per text MB",
+                    "vs OpenR1",
+                    "s per file text MB",
                     "vs OpenR1",
                     "s per 1K rows",
                     "vs OpenR1",
@@ -447,9 +454,11 @@ def _presets_section(block: dict[str, Any]) -> str:
                 rows,
             ),
             "",
-            "The target (1.5x) is on seconds per MB of text for the schemas with reasoning traces; NuminaMath-1.5 "
-            "rows are problems with short written solutions, so its rows, not its few MB, carry the cost (the "
-            "per-problem steps: deduplication, decontamination).",
+            "Every file holds the same problems and generations, so engine seconds compare directly: the target "
+            "(1.5x) is on them. Per MB of the file's own text the schemas differ in what they repeat (OpenR1 "
+            "also holds `messages` and `solution`, AM-DeepSeek-R1 each text twice); per 1K rows in how many "
+            "generations a row holds (one per row but for OpenR1 and NuminaMath-1.5, which keeps the first "
+            "solution only).",
         ]
     )
 
@@ -495,7 +504,7 @@ def _targets_table(found: dict[str, Any]) -> str:
         "minhash_time_over_rensa": "MinHash signature time / rensa's (text to signatures)",
         "token_counting_share_of_tiktoken": "token counting / raw tiktoken throughput",
         "verification_pool_cpu_overhead": "verifier pool CPU per item over math-verify's in process",
-        "preset_time_per_text_mb_over_openr1": "slowest source schema's recipe / OpenR1 chain, s per text MB",
+        "preset_time_over_openr1": "slowest source schema's recipe / OpenR1 chain, same text, engine s",
     }
     bounds = {
         "full_chain_wall_s": "<",
@@ -505,7 +514,7 @@ def _targets_table(found: dict[str, Any]) -> str:
         "ray_over_local": "<=",
         "minhash_time_over_rensa": "<=",
         "verification_pool_cpu_overhead": "<=",
-        "preset_time_per_text_mb_over_openr1": "<=",
+        "preset_time_over_openr1": "<=",
     }
     rows = [
         [
