@@ -32,7 +32,12 @@ from curate.outputs import PLOT, SPLIT_SCHEMA, RunOutput, report_file
 
 TOKEN_PLOT = PLOT
 TEMPLATE = Path(__file__).with_name("card.md.jinja")
-MIX_COLUMNS = (("source", "Source"), ("problem_type", "Problem type"), ("question_type", "Question type"))
+MIX_COLUMNS = (
+    ("dataset", "Dataset"),
+    ("source", "Source"),
+    ("problem_type", "Problem type"),
+    ("question_type", "Question type"),
+)
 PERCENTILES = (50, 90, 99)
 REPORT_ROWS = 50  # rows of a report table shown on the card; the JSON file beside it has them all
 
@@ -67,6 +72,7 @@ COLUMN_MEANINGS = {
     "uuid": "the source row's id",
     "source": "where the problem comes from (olympiads, amc_aime, ...)",
     "problem_type": "topic label from the source",
+    "dataset": "the source of the mixed recipe the row comes from (its name in `sources:`)",
     "question_type": "math-word-problem, MCQ or proof",
     "answer": "the reference final answer (raw LaTeX)",
     "data_source": "verl's reward/data routing key",
@@ -113,8 +119,18 @@ class CardInputs:
         return self.stats.get("source") or {}
 
     @property
+    def parts(self) -> list[dict[str, Any]]:
+        """The sources of a mixed recipe (stats.json's `sources`: provenance, funnel, shares); [] otherwise."""
+        return list(self.stats.get("sources") or [])
+
+    @property
+    def origins(self) -> list[dict[str, Any]]:
+        """Where the rows come from: the one source, or each source of a mix."""
+        return [p.get("source") or {} for p in self.parts] if self.parts else [self.source]
+
+    @property
     def is_sample(self) -> bool:
-        return self.source.get("kind") == "sample"
+        return any(o.get("kind") == "sample" for o in self.origins)
 
     @property
     def recipe(self) -> dict[str, Any]:
@@ -158,7 +174,7 @@ def _read_split(
     output: RunOutput,
     name: str,
     path: Path,
-    summary: tuple[str, ...] = ("num_tokens", "source", "problem_type", "question_type"),
+    summary: tuple[str, ...] = ("num_tokens", "dataset", "source", "problem_type", "question_type"),
 ) -> SplitData:
     """A split's row count, in-memory size and summary columns, batch by batch: the Arrow size is what the
     `datasets` library reports as num_bytes, and a split of long traces is never held whole."""
@@ -289,9 +305,9 @@ def front_matter(inputs: CardInputs) -> dict[str, Any]:
         "tags": tags,
         "size_categories": [size_category(total)],
     }
-    source = source_dataset(inputs.source)
-    if source:
-        meta["source_datasets"] = [source]
+    hub = [d for d in dict.fromkeys(source_dataset(o) for o in inputs.origins) if d]
+    if hub:
+        meta["source_datasets"] = hub
     splits = [s for s in inputs.splits if s.rows > 0] or [inputs.splits[0]]
     configs: list[dict[str, Any]] = [
         {
@@ -369,7 +385,9 @@ def facts(inputs: CardInputs, plot_name: str | None) -> dict[str, Any]:
         "counts": ", ".join(f"{s.rows:,} {s.name}" for s in inputs.splits),
         "recipe": stats.get("recipe", "?"),
         "recipe_hash": stats.get("recipe_sha256", "?"),
-        "source_phrase": _source_phrase(inputs.source),
+        "source_phrase": _sources_phrase(inputs),
+        "parts": _parts(inputs),
+        "sources_section": _sources_section(inputs),
         "rows": {"source": f"{rows['source']:,}", "pool": f"{rows.get('pool', kept):,}", "kept": f"{kept:,}"}
         if rows.get("source")
         else None,
@@ -406,9 +424,10 @@ def facts(inputs: CardInputs, plot_name: str | None) -> dict[str, Any]:
 def _sample(inputs: CardInputs) -> dict[str, Any] | None:
     if not inputs.is_sample:
         return None
-    source = inputs.source
+    source = next(o for o in inputs.origins if o.get("kind") == "sample")
     rows = source.get("rows", "?")
     return {
+        "mixed": bool(inputs.parts),
         "rows": f"{rows:,}" if isinstance(rows, int) else rows,
         "seed": source.get("seed", "?"),
         "generator_version": source.get("generator_version", "?"),
@@ -433,6 +452,29 @@ def _tokenizer_name(tokenizer: str) -> str:
 def _tokens_label(tokenizer: str) -> str:
     """The token plot's axis: which counting it shows."""
     return _chat_template(tokenizer) if tokenizer == "qwen3" else f"ChatML, {Path(tokenizer).name}"
+
+
+def _parts(inputs: CardInputs) -> list[str]:
+    """A mixed recipe's sources for "How it was made", one line each: name, schema, share, where from."""
+    lines = []
+    for part in inputs.parts:
+        share = (
+            f"weight {part['weight']:g}"
+            if part.get("weight")
+            else (f"{part['size']:,} train rows" if part.get("size") else "no share given")
+        )
+        lines.append(f"`{part['name']}` (schema `{part.get('schema')}`, {share}): {_source_phrase(part.get('source') or {})}")
+    return lines
+
+
+def _sources_phrase(inputs: CardInputs) -> str:
+    if not inputs.parts:
+        return _source_phrase(inputs.source)
+    return (
+        f"{len(inputs.parts)} sources mixed ("
+        + "; ".join(f"`{p['name']}`: {_source_phrase(p.get('source') or {})}" for p in inputs.parts)
+        + ")"
+    )
 
 
 def _source_phrase(source: dict[str, Any]) -> str:
@@ -522,9 +564,10 @@ def _funnel(inputs: CardInputs) -> str:
     for entry in funnel:
         dropped = entry.get("dropped") or {}
         reasons = ", ".join(f"{reason}: {count:,}" for reason, count in sorted(dropped.items()))
+        own = f" (source `{entry['source']}`)" if entry.get("source") else ""
         rows.append(
             [
-                f"`{entry.get('filter')}`",
+                f"`{entry.get('filter')}`{own}",
                 entry.get("level", ""),
                 f"{entry.get('rows_in', 0):,}",
                 f"{entry.get('rows_out', 0):,}",
@@ -543,6 +586,56 @@ def _generations(inputs: CardInputs) -> str:
         for e in inputs.stats.get("funnel") or []
         if isinstance(g := e.get("generations"), dict) and g.get("seen")
     )
+
+
+def _sources_section(inputs: CardInputs) -> str:
+    """A mixed recipe's sources: what each brought, its own funnel through every step that saw its rows,
+    and its share of each output split (the per-source counts add up to the splits)."""
+    parts = inputs.parts
+    if not parts:
+        return ""
+    rows = [
+        [
+            f"`{p['name']}`",
+            f"`{p.get('schema')}`",
+            f"{p.get('rows', 0):,}",
+            f"{p.get('pool', 0):,}",
+            f"{p.get('train', 0):,} ({100 * (p.get('share') or {}).get('train', 0):.1f}%)",
+            f"{p.get('test', 0):,} ({100 * (p.get('share') or {}).get('test', 0):.1f}%)",
+        ]
+        for p in parts
+    ]
+    lines = [
+        "## Sources",
+        "",
+        "Rows each source brought, how many passed every filter (its pool), and its rows and share of each "
+        "split. Deduplication and decontamination ran over all sources at once; a duplicate cluster keeps "
+        "the row of the source listed first.",
+        "",
+        _table(["source", "schema", "rows", "pool", "train", "test"], rows, numeric=range(2, 6)),
+    ]
+    steps = list(dict.fromkeys(step["filter"] for p in parts for step in p.get("funnel") or []))
+    if steps:
+        table = []
+        for name in steps:
+            row = [f"`{name}`"]
+            for part in parts:
+                step = next((s for s in part.get("funnel") or [] if s["filter"] == name), None)
+                if step is None:
+                    row.append("")
+                    continue
+                dropped = step["rows_in"] - step["rows_out"]
+                row.append(f"{step['rows_out']:,}" + (f" (-{dropped:,})" if dropped else ""))
+            table.append(row)
+        lines += [
+            "",
+            "### Funnel by source",
+            "",
+            "Rows of each source left after each step (dropped in brackets); a blank: the step did not run on it.",
+            "",
+            _table(["step", *(f"`{p['name']}`" for p in parts)], table, numeric=range(1, 1 + len(parts))),
+        ]
+    return "\n".join(lines)
 
 
 def _tokens(inputs: CardInputs) -> str:
@@ -803,12 +896,12 @@ def _citations(inputs: CardInputs) -> list[dict[str, str | None]]:
     custom = (card.get("citation") or "").strip()
     if custom:
         cited.append({"intro": "This dataset:", "bibtex": custom})
-    source = source_dataset(inputs.source)
-    if source is not None:
+    hub = [d for d in dict.fromkeys(source_dataset(o) for o in inputs.origins) if d is not None]
+    for source in hub:
         link = f"[{source}](https://huggingface.co/datasets/{source})"
         known = CITATIONS.get(source)
         cited.append({"intro": f"The source, {link}" + (":" if known else ": see its dataset card."), "bibtex": known})
-    elif inputs.is_sample:
+    if inputs.is_sample and SAMPLE_ORIGIN not in hub:
         link = f"[{SAMPLE_ORIGIN}](https://huggingface.co/datasets/{SAMPLE_ORIGIN})"
         cited.append({"intro": f"The real problems of the embedded sample come from {link}:", "bibtex": CITATIONS[SAMPLE_ORIGIN]})
     model = card.get("model")

@@ -4,6 +4,15 @@ Every row gets a key from a seeded hash of its uuid (an Efraimidis-Spirakis key 
 ranked by key, the first `test_size` ranks form the test split and the next `size` the train split.
 Because ranks depend only on the seed, the row and the weights, a 45K draw is a prefix of the 90K draw
 with the same seed and filters, and the test split is the same 200 rows, disjoint from both.
+
+A mixed recipe's sources are interleaved so that every prefix of the order keeps their shares: each source's
+rows are ranked as above, among themselves, and the i-th of a source with weight w is placed at (i + 0.5) / w
+(ties by uuid). The first `test_size` places are the test split, the next `size` the train split, so the
+draw is nested as before, the test split is shared by every size, and each source contributes its share of
+every prefix (with weights 2 and 1, two rows of the first for each row of the second) however many rows its
+pool holds beyond that. With per-source `size`s instead, the interleave (weighted by the sizes) gives the
+test split, and each source's train rows are its own first `size` rows after the test rows: nested per
+source. Nothing depends on the order of the source files or of `sources:`.
 """
 
 from __future__ import annotations
@@ -26,6 +35,15 @@ class Split:
     test: np.ndarray
     pool: int
     requested: tuple[int | None, int]
+
+
+@dataclass(frozen=True)
+class MixSpec:
+    """The sources of a mixed recipe (the frame's `dataset` values) and their part of the draw."""
+
+    names: tuple[str, ...]
+    weights: tuple[float | None, ...] | None = None
+    sizes: tuple[int | None, ...] | None = None
 
 
 def uniform_keys(uuids: list[str], seed: int) -> np.ndarray:
@@ -97,7 +115,10 @@ def draw(
     weight_by: str,
     stratify: str | None,
     allow_smaller: bool,
+    mix: MixSpec | None = None,
 ) -> Split:
+    if mix is not None and (mix.weights or mix.sizes):
+        return _draw_mixed(frame, seed, size, test_size, weights, weight_by, stratify, allow_smaller, mix)
     order = rank(frame, seed, weights, weight_by, stratify)
     pool = order.size
     wanted = (size or 0) + test_size
@@ -116,3 +137,75 @@ def draw(
     rest = order[test_size:]
     train = rest if size is None else rest[:size]
     return Split(np.sort(train), np.sort(test), pool, (size, test_size))
+
+
+def _draw_mixed(
+    frame: pl.DataFrame,
+    seed: int,
+    size: int | None,
+    test_size: int,
+    weights: dict[str, float],
+    weight_by: str,
+    stratify: str | None,
+    allow_smaller: bool,
+    mix: MixSpec,
+) -> Split:
+    """The interleaved draw of a mixed recipe (see the module docstring)."""
+    shares = mix.sizes if mix.sizes is not None else mix.weights
+    assert shares is not None
+    orders, placed = [], []
+    for name, share in zip(mix.names, shares):
+        part = frame.filter(pl.col("dataset") == name)
+        order = rank(part, seed, weights, weight_by, stratify) if part.height else np.empty(0, np.int64)
+        orders.append(order)
+        ranked = pl.DataFrame({"row_id": order, "key": (np.arange(order.size) + 0.5) / float(share or 1)})
+        placed.append(ranked.join(part.select("row_id", "uuid"), on="row_id", how="left", maintain_order="left"))
+    interleaved = _by_key(pl.concat(placed))["row_id"].to_numpy()
+    pool = interleaved.size
+    if test_size > pool and not allow_smaller:
+        raise CurateError(
+            f"only {pool} rows survive, fewer than test_size {test_size}", hint="set `sample.allow_smaller: true`"
+        )
+    test = interleaved[:test_size]
+    if mix.sizes is not None:
+        train_parts = []
+        for name, order, wanted in zip(mix.names, orders, mix.sizes):
+            rest = order[~np.isin(order, test)]
+            if rest.size < (wanted or 0) and not allow_smaller:
+                raise CurateError(
+                    f"source {name!r}: only {rest.size} rows survive besides the test split, fewer than its size "
+                    f"{wanted}",
+                    hint="loosen a filter, lower the source's size, or set `sample.allow_smaller: true`",
+                )
+            train_parts.append(rest[:wanted])
+        train = np.concatenate([np.empty(0, np.int64), *train_parts])
+        return Split(np.sort(train), np.sort(test), pool, (int(sum(mix.sizes)), test_size))  # type: ignore[arg-type]
+    rest = interleaved[test_size:]
+    wanted = (size or 0) + test_size
+    if size is not None and pool < wanted and not allow_smaller:
+        raise CurateError(
+            f"only {pool} rows survive the filters, fewer than the {wanted} requested "
+            f"(size {size} + test_size {test_size})",
+            hint="loosen a filter, use a bigger source, or set `sample.allow_smaller: true`",
+        )
+    train = rest if size is None else rest[:size]
+    if size is not None and not allow_smaller:
+        _check_shares(train, test, orders, mix, size)
+    return Split(np.sort(train), np.sort(test), pool, (size, test_size))
+
+
+def _check_shares(train: np.ndarray, test: np.ndarray, orders: list[np.ndarray], mix: MixSpec, size: int) -> None:
+    """A source whose pool ran out before its share of the train split was drawn: the other sources filled
+    its places, which is not the mix asked for."""
+    assert mix.weights is not None
+    total = sum(w or 0 for w in mix.weights)
+    for name, order, weight in zip(mix.names, orders, mix.weights):
+        expected = int(size * (weight or 0) / total)
+        got = int(np.isin(order, train).sum())
+        if got < expected and got + int(np.isin(order, test).sum()) == order.size:
+            raise CurateError(
+                f"source {name!r} has {order.size} rows in the pool: {got} train rows, short of its share of "
+                f"{expected} (weight {weight:g} of {total:g})",
+                hint="lower sample.size or the source's weight, or set `sample.allow_smaller: true` to let the "
+                "other sources fill its places",
+            )

@@ -25,13 +25,14 @@ from curate.draw import Split, draw
 from curate.executors import Executor, make_executor
 from curate.filters import Filter, FilterContext, TraceFilter
 from curate.formatting import format_kwargs
-from curate.outputs import SPLIT_SCHEMA, RunOutput, run_files, versions
+from curate.mix import Sources, merge_chain_funnels, needed_columns, open_sources
+from curate.outputs import SPLIT_SCHEMA, RunOutput, run_files, split_schema, versions
 from curate.ownership import OutputFolder, claim, protected_paths
 from curate.recipe import FilterStep, Recipe, dump_yaml
-from curate.source import ResolvedSource, resolve_source
+from curate.source import ResolvedSource
 from curate.spill import spill_folder
-from curate.steps import RunState, run_filter_step, run_trace_chain
-from curate.table import SourceTable, hub_locator
+from curate.steps import EVERY_ROW, RunState, Scope, run_filter_step, run_trace_chain
+from curate.table import SourceTable
 from curate.tasks import FilterSpec
 from curate.writer import Drops, write_rejections, write_splits
 
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     import datasets
 
 log = logging.getLogger("curate")
-
-ROW_COLUMNS = ("uuid", "problem", "answer", "source", "problem_type", "question_type")
 
 
 @dataclass
@@ -87,8 +86,9 @@ def filter_context(recipe: Recipe, workers: int) -> FilterContext:
     )
 
 
-def initial_state(table: SourceTable, source: ResolvedSource, folder: Path) -> RunState:
-    """Every row alive; the cache-key chain starts from the source's fingerprint and curate's version."""
+def initial_state(table: SourceTable, source: ResolvedSource | Sources, folder: Path) -> RunState:
+    """Every row alive; the cache-key chain starts from the source's fingerprint (and its column mapping)
+    and curate's version."""
     return RunState(
         np.ones(table.num_rows, dtype=bool), digest("source", source.fingerprint, curate.__version__), folder
     )
@@ -101,9 +101,10 @@ def trace_chain(
     state: RunState,
     executor: Executor,
     use_cache: bool,
-) -> None:
+    scope: Scope = EVERY_ROW,
+) -> list[dict[str, Any]]:
     """The recipe's trace filters as one chain over each row's generations, selected as the recipe says."""
-    run_trace_chain(
+    entries = run_trace_chain(
         steps,
         table,
         state,
@@ -111,13 +112,19 @@ def trace_chain(
         format_spec=recipe.model.format.model_dump(),
         executor=executor,
         use_cache=use_cache,
+        scope=scope,
     )
+    if not scope.name:
+        state.funnel.extend(entries)
+    return entries
 
 
 def run_recipe(recipe: Recipe, *, use_cache: bool = True, force: bool = False) -> RunResult:
     """Run `recipe` into its output folder, held (checked and locked) from the first step to the swap."""
     keep_clear_of, inside_forbidden = protected_paths(recipe)
-    names = run_files((step.name for step in recipe.steps), recipe.model.output.format)
+    names = run_files(
+        (report_name(source, step.name) for source, step in recipe.all_steps()), recipe.model.output.format
+    )
     with (
         caching(use_cache),
         claim(
@@ -132,36 +139,67 @@ def run_recipe(recipe: Recipe, *, use_cache: bool = True, force: bool = False) -
         return _run(recipe, use_cache, output)
 
 
+def report_name(source: str | None, step: str) -> str:
+    """A filter's report file stem: `decontaminate`, or `SOURCE.correctness_count` for a source's own filter."""
+    return step if source is None else f"{source}.{step}"
+
+
 def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
     started = time.perf_counter()
     spec = recipe.model
     out_dir = Path(spec.output.dir)
-    log.info("recipe %s: %d filters, output %s", recipe.name, len(recipe.steps), out_dir)
-    source = resolve_source(spec.source)
-    if spec.source.kind == "sample":
-        log.info("source: the embedded offline sample (%d synthetic OpenR1-shaped rows)", spec.source.rows)
-    table = SourceTable(source.files, hub=hub_locator(source.files, source.provenance))
-    log.info("source: %d rows in %d file(s)", table.num_rows, len(source.files))
-    table.check_columns(_needed_columns(recipe))
-
+    log.info("recipe %s: %d filters, output %s", recipe.name, len(recipe.all_steps()), out_dir)
+    sources = open_sources(recipe)
+    table = sources.table
     executor = make_executor(spec.executor.type, spec.executor.workers, spec.executor.address)
     context = filter_context(recipe, executor.workers)
-    specs = [FilterSpec(step.name, step.params_dict(), context) for step in recipe.steps]
-    instances = [step.build(context) for step in recipe.steps]
+    steps = recipe.all_steps()
+    specs = [FilterSpec(step.name, step.params_dict(), context) for _, step in steps]
+    instances = [step.build(context) for _, step in steps]
     try:
         with spill_folder() as folder:
-            state = initial_state(table, source, folder)
-            for step, f, filter_spec in zip(recipe.steps, instances, specs):
+            sources.check(needed_columns(recipe), executor, folder)
+            state = initial_state(table, sources, folder)
+            for (owner, step), f, filter_spec in zip(steps, instances, specs):
                 if not isinstance(f, TraceFilter):
-                    with state.phase(step.name):
+                    with state.phase(report_name(owner, step.name)):
                         f.setup()  # the driver decides global filters and cheap row filters, and writes reports
-                        run_filter_step(step, f, filter_spec, table, state, executor, use_cache)
-            chain = [
-                (s, f, fs) for s, f, fs in zip(recipe.steps, instances, specs) if isinstance(f, TraceFilter)
-            ]
+                        run_filter_step(
+                            step,
+                            f,
+                            filter_spec,
+                            table,
+                            state,
+                            executor,
+                            use_cache,
+                            sources.scope(owner, step),
+                        )
             with state.phase("traces"):
-                trace_chain(recipe, chain, table, state, executor, use_cache)
-            return _finish(recipe, source, table, state, executor, instances, started, output)
+                trace = [
+                    (owner, step, f, fs)
+                    for (owner, step), f, fs in zip(steps, instances, specs)
+                    if isinstance(f, TraceFilter)
+                ]
+                if not sources.mixed:
+                    trace_chain(
+                        recipe, [(s, f, fs) for _, s, f, fs in trace], table, state, executor, use_cache
+                    )
+                else:
+                    chains = []
+                    for part in sources.parts:
+                        mine = [t for t in trace if t[0] == part.name] + [t for t in trace if t[0] is None]
+                        entries = trace_chain(
+                            recipe,
+                            [(s, f, fs) for _, s, f, fs in mine],
+                            table,
+                            state,
+                            executor,
+                            use_cache,
+                            sources.chain_scope(part),
+                        )
+                        chains.append((part.name, entries, sum(1 for t in trace if t[0] == part.name)))
+                    state.funnel.extend(merge_chain_funnels(chains))
+            return _finish(recipe, sources, state, executor, instances, started, output)
     finally:
         executor.close()
         for f in instances:
@@ -170,8 +208,7 @@ def _run(recipe: Recipe, use_cache: bool, output: OutputFolder) -> RunResult:
 
 def _finish(
     recipe: Recipe,
-    source: ResolvedSource,
-    table: SourceTable,
+    sources: Sources,
     state: RunState,
     executor: Executor,
     instances: list[Filter],
@@ -180,10 +217,11 @@ def _finish(
 ) -> RunResult:
     """Draw the sample, then write the splits, the rejections, the reports, the lock file and the card."""
     spec = recipe.model
+    table = sources.table
     out_dir = Path(spec.output.dir)
     assert state.selected is not None
     with state.phase("sample"):
-        split = _split(table, state.selected, recipe)
+        split = _split(table, state.selected, recipe, sources)
     sampled = int(split.train.size + split.test.size)
     state.funnel.append(
         {
@@ -194,10 +232,10 @@ def _finish(
             "dropped": {"not_sampled": split.pool - sampled},
         }
     )
-    stats = {
+    stats: dict[str, Any] = {
         "recipe": recipe.name,
         "recipe_sha256": digest(recipe.resolved()),
-        "source": {k: v for k, v in source.provenance.items() if k != "files"},
+        "source": sources.summary(),
         "rows": {
             "source": table.num_rows,
             "pool": split.pool,
@@ -207,22 +245,27 @@ def _finish(
         "funnel": state.funnel,
         "executor": {"type": spec.executor.type, "workers": executor.workers},
         "versions": versions(),
-        "columns": SPLIT_SCHEMA.names,
+        "columns": split_schema(sources.mixed).names,
         "phases": state.phases,
     }
+    if sources.mixed:
+        stats["sources"] = sources.stats(state, split)
     with output.staged() as staging:
         files = RunOutput(staging, format=spec.output.format)
         with state.phase("write"):
-            write_splits(files, table, state, split, spec.format, executor, _output_tokenizer(instances))
+            write_splits(
+                files, table, state, split, spec.format, executor, _output_tokenizer(instances), sources.mixed
+            )
         drops = Drops(table, state, split)
         with state.phase("rejections"):
             write_rejections(files.rejections, drops.all())
         with state.phase("reports"):
-            for step, f in zip(recipe.steps, instances):
-                report = f.report(drops.of(step.name))
+            for (owner, step), f in zip(recipe.all_steps(), instances):
+                name = sources.scope(owner, step).output_name(step.name)
+                report = f.report(drops.of(name, sources.rows_of(owner)))
                 if report is not None:
-                    files.write_report(step.name, report)
-        files.write_lock(_lock(recipe, source))
+                    files.write_report(report_name(owner, step.name), report)
+        files.write_lock(_lock(recipe, sources))
         stats["seconds_total"] = round(time.perf_counter() - started, 3)
         files.write_stats(stats)
         write_card(staging)
@@ -243,28 +286,15 @@ def _output_tokenizer(instances: list[Filter]) -> str:
     return next((bound.tokenizer for f in instances if (bound := f.token_bound()) is not None), "qwen3")
 
 
-def _needed_columns(recipe: Recipe) -> dict[str, str]:
-    needed = {c: "the output" for c in (*ROW_COLUMNS, "generations")}
-    if recipe.model.select.strategy == "dataset":
-        needed["messages"] = "select: dataset"
-    sample = recipe.model.sample
-    if sample is not None and sample.stratify:
-        needed[sample.stratify] = "sample.stratify"
-    if sample is not None and sample.weights:
-        needed[sample.weight_by] = "sample.weights"
-    for step in recipe.steps:
-        for column in step.build().required_columns():
-            needed.setdefault(column, f"filter {step.name!r}")
-    return needed
-
-
-def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe) -> Split:
+def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe, sources: Sources) -> Split:
     """The seeded draw from the pool (rows with a chosen generation), from their small columns only."""
     spec = recipe.model.sample
     ids = np.flatnonzero(selected >= 0)
     if spec is None:
         return Split(ids, np.empty(0, dtype=np.int64), ids.size, (None, 0))
     columns = {"uuid", *({spec.weight_by, spec.stratify} - {None})}
+    if sources.mixed:
+        columns.add("dataset")
     frame = table.read(sorted(columns), ids)  # type: ignore[arg-type]
     split = draw(
         frame,
@@ -275,6 +305,7 @@ def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe) -> Split:
         weight_by=spec.weight_by,
         stratify=spec.stratify,
         allow_smaller=spec.allow_smaller,
+        mix=sources.mix_spec(),
     )
     log.info(
         "sample: %d train + %d test from a pool of %d (seed %d)",
@@ -286,9 +317,9 @@ def _split(table: SourceTable, selected: np.ndarray, recipe: Recipe) -> Split:
     return split
 
 
-def _lock(recipe: Recipe, source: ResolvedSource) -> str:
-    """The resolved recipe plus a `lock` section (source commit and file hashes, versions). `curate run` accepts
-    the lock file itself and then reads the Hub source at the recorded commit."""
+def _lock(recipe: Recipe, sources: Sources) -> str:
+    """The resolved recipe plus a `lock` section (source commits and file hashes, versions). `curate run`
+    accepts the lock file itself and then reads each Hub source at the recorded commit."""
     data = recipe.resolved()
-    data["lock"] = {"source": source.provenance, "curate": curate.__version__, "versions": versions()}
+    data["lock"] = {**sources.lock(), "curate": curate.__version__, "versions": versions()}
     return dump_yaml(data)

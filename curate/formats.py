@@ -151,7 +151,16 @@ class JsonLines(SplitFormat):
             yield pa.Table.from_pylist(rows, schema=wanted)
 
     def schema(self, path: Path, expected: pa.Schema) -> pa.Schema:
-        return expected
+        """The first row's keys in order, typed as `expected` types them (a column it does not know, such as
+        a mixed recipe's `dataset`, as text)."""
+        with path.open("rb") as handle:
+            first = next((line for line in handle if line.strip()), None)
+        try:
+            keys = list(json.loads(first)) if first is not None else []
+        except ValueError:
+            return expected
+        known = {field.name: field for field in expected}
+        return pa.schema([known.get(key, pa.field(key, pa.string())) for key in keys]) if keys else expected
 
 
 FORMATS: dict[str, SplitFormat] = {f.name: f for f in (Parquet(), JsonLines())}

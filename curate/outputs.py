@@ -53,6 +53,13 @@ FIXED_FILES = (REJECTIONS, STATS, LOCK, CARD, PLOT)
 DEFAULT_FORMAT = "parquet"
 _RERUN = "re-run `curate run RECIPE` to write it again"
 
+
+def split_schema(mixed: bool = False) -> pa.Schema:
+    """The output splits' schema; a mixed recipe's rows also carry their source's name (`dataset`)."""
+    if not mixed:
+        return SPLIT_SCHEMA
+    return SPLIT_SCHEMA.insert(SPLIT_SCHEMA.get_field_index("uuid") + 1, pa.field("dataset", pa.string()))
+
 VERSIONED = (
     "curate",
     "polars",
@@ -333,7 +340,7 @@ class RunOutput:
         """A split's rows in bounded batches, whatever its format."""
         path = self.split_path(split)
         try:
-            yield from self.format.batches(path, SPLIT_SCHEMA, columns)
+            yield from self.format.batches(path, self.format.schema(path, SPLIT_SCHEMA), columns)
         except CurateError:
             raise
         except Exception as exc:  # pyarrow raises ArrowInvalid or OSError for a damaged file

@@ -61,26 +61,26 @@ def protected_paths(recipe: Recipe) -> tuple[list[tuple[Path, str]], list[tuple[
     inside: list[tuple[Path, str]] = []
     if recipe.path is not None:
         keep.append((Path(recipe.path).resolve().parent, "the recipe's folder"))
-    source = recipe.model.source
-    if source.kind == "path" and source.path:
-        text = os.path.expanduser(source.path)
-        wild = next((i for i, ch in enumerate(text) if ch in "*?["), None)
-        if wild is not None:
-            base = Path(text[:wild]) if text[:wild].endswith(os.sep) else Path(text[:wild]).parent
-            keep.append((base, "the source data's folder"))
-            if "**" in text:
-                inside.append((base, "the source data's folder"))
-        elif Path(text).is_dir():
-            keep.append((Path(text), "the source data"))
-            inside.append((Path(text), "the source data's folder"))
-        else:
-            keep.append((Path(text).parent, "the source data's folder"))
-    if source.kind == "hub":
-        from huggingface_hub import constants
+    for source in (s.spec for s in recipe.sources):
+        if source.kind == "path" and source.path:
+            text = os.path.expanduser(source.path)
+            wild = next((i for i, ch in enumerate(text) if ch in "*?["), None)
+            if wild is not None:
+                base = Path(text[:wild]) if text[:wild].endswith(os.sep) else Path(text[:wild]).parent
+                keep.append((base, "the source data's folder"))
+                if "**" in text:
+                    inside.append((base, "the source data's folder"))
+            elif Path(text).is_dir():
+                keep.append((Path(text), "the source data"))
+                inside.append((Path(text), "the source data's folder"))
+            else:
+                keep.append((Path(text).parent, "the source data's folder"))
+        if source.kind == "hub":
+            from huggingface_hub import constants
 
-        hub_cache = Path(constants.HF_HUB_CACHE)
-        keep.append((hub_cache, "the Hugging Face cache"))
-        inside.append((hub_cache, "the Hugging Face cache"))
+            hub_cache = Path(constants.HF_HUB_CACHE)
+            keep.append((hub_cache, "the Hugging Face cache"))
+            inside.append((hub_cache, "the Hugging Face cache"))
     return keep, inside
 
 

@@ -15,6 +15,7 @@ import curate.filters as registry
 from curate.errors import CurateError
 from curate.filters.base import FilterContext, no_bool_for_number
 from curate.limits import MAX_SAMPLE_ROWS
+from curate.mapping import SchemaSpec
 from curate.yamlpos import Located, Position, load_yaml, merge
 
 # `{name}` in a user template, unless it is a LaTeX argument (`\text{name}`, `\frac{a}{b}`, `x^{n}`).
@@ -45,6 +46,9 @@ class SourceSpec(_Model):
     sample: bool = False
     rows: int = Field(3000, ge=10, le=MAX_SAMPLE_ROWS, description="rows of the embedded sample")
     sample_seed: int = 0
+    schema_: SchemaSpec | str | None = Field(None, alias="schema", description="column mapping (a preset name)")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     @model_validator(mode="after")
     def _one_kind(self) -> SourceSpec:
@@ -55,9 +59,40 @@ class SourceSpec(_Model):
             raise ValueError("set exactly one of `dataset`, `path` or `sample: true`")
         return self
 
+    @field_validator("schema_")
+    @classmethod
+    def _known_schema(cls, value: SchemaSpec | str | None) -> SchemaSpec | str | None:
+        from curate import presets
+
+        name = value if isinstance(value, str) else value.preset if value is not None else None
+        if name is not None and name not in presets.presets():
+            guess = registry.closest(name, sorted(presets.presets()))
+            raise ValueError(
+                f"unknown source schema {name!r}"
+                + (f" (did you mean {guess!r}?)" if guess else f"; shipped: {', '.join(sorted(presets.presets()))}")
+            )
+        return value
+
     @property
     def kind(self) -> Literal["hub", "path", "sample"]:
         return "hub" if self.dataset else "path" if self.path else "sample"
+
+
+class MixSourceSpec(SourceSpec):
+    """One source of a mixed recipe: where and how to read it, its own filters (run on its rows before the
+    recipe's filters run on the union), and its part of the draw: a `weight` (its share of the train split,
+    relative to the other sources') or a `size` (its number of train rows)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
+    weight: float | None = Field(None, gt=0)
+    size: int | None = Field(None, ge=1)
+    filters: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_share(self) -> MixSourceSpec:
+        if self.weight is not None and self.size is not None:
+            raise ValueError("give a source `weight` or a `size`, not both")
+        return self
 
 
 class SelectSpec(_Model):
@@ -129,7 +164,8 @@ class ExecutorSpec(_Model):
 class RecipeModel(_Model):
     name: str
     description: str = ""
-    source: SourceSpec
+    source: SourceSpec | None = None
+    sources: list[MixSourceSpec] | None = None
     seed: int = 0
     filters: list[dict[str, Any]] = Field(default_factory=list)
     select: SelectSpec = Field(default_factory=SelectSpec)
@@ -145,6 +181,27 @@ class RecipeModel(_Model):
     def _select_shorthand(cls, value: Any) -> Any:
         return {"strategy": value} if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _one_source_form(self) -> RecipeModel:
+        if (self.source is None) == (self.sources is None):
+            raise ValueError("give `source` (one source) or `sources` (a list, for a mixed recipe)")
+        if self.sources is not None:
+            if not self.sources:
+                raise ValueError("`sources` lists no source")
+            names = [s.name for s in self.sources]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"source name {repeated[0]!r} is used twice")
+            weighted = [s.weight is not None for s in self.sources]
+            sized = [s.size is not None for s in self.sources]
+            if (any(weighted) and not all(weighted)) or (any(sized) and not all(sized)):
+                raise ValueError("give every source a `weight`, or every source a `size`, or none of them")
+            if all(sized) and self.sample is not None and self.sample.size is not None:
+                total = sum(s.size or 0 for s in self.sources)
+                if total != self.sample.size:
+                    raise ValueError(f"sample.size ({self.sample.size}) differs from the sources' sizes ({total})")
+        return self
+
 
 @dataclass(frozen=True)
 class FilterStep:
@@ -153,6 +210,7 @@ class FilterStep:
     name: str
     info: registry.FilterInfo
     params: registry.FilterParams
+    at: tuple[Any, ...] = ()  # its key path in the recipe, for errors that name the YAML line
 
     @property
     def cls(self) -> type[registry.Filter]:
@@ -172,42 +230,90 @@ class FilterStep:
         return instance
 
 
+@dataclass(frozen=True)
+class RecipeSource:
+    """One source of a run: its name (`source` for a recipe with one), where it is, its own filters."""
+
+    name: str
+    spec: SourceSpec
+    steps: list[FilterStep]
+    weight: float | None = None
+    size: int | None = None
+
+
 @dataclass
 class Recipe:
     model: RecipeModel
     steps: list[FilterStep]
     path: Path | None
     located: Located
+    source_steps: list[list[FilterStep]] | None = None  # per entry of `sources:`
 
     @property
     def name(self) -> str:
         return self.model.name
 
+    @property
+    def mixed(self) -> bool:
+        return self.model.sources is not None
+
+    @property
+    def sources(self) -> list[RecipeSource]:
+        """The recipe's sources in order: the one `source`, or every entry of `sources:`."""
+        if self.model.sources is None:
+            assert self.model.source is not None
+            return [RecipeSource("source", self.model.source, [])]
+        steps = self.source_steps or [[] for _ in self.model.sources]
+        return [
+            RecipeSource(s.name, s, own, s.weight, s.size) for s, own in zip(self.model.sources, steps)
+        ]
+
+    def all_steps(self) -> list[tuple[str | None, FilterStep]]:
+        """Every filter step with the source it belongs to (None: the recipe's, over every source)."""
+        return [(src.name, step) for src in self.sources for step in src.steps] + [
+            (None, step) for step in self.steps
+        ]
+
     def resolved(self) -> dict[str, Any]:
         """The recipe with every default filled in, as written to `recipe.lock.yaml`. Keys added to the recipe
         format later are left out while at their default, so a recipe that does not use them locks (and
         hashes) exactly as before they existed."""
-        data = self.model.model_dump(mode="json")
+        data = self.model.model_dump(mode="json", exclude_none=False)
         data["filters"] = [{step.name: step.params_dict()} for step in self.steps]
         for (section, key), default in LATER_KEYS.items():
             if data[section].get(key) == default:
                 del data[section][key]
+        if self.model.sources is None:
+            data.pop("sources", None)
+        else:
+            data.pop("source", None)
+            for entry, src in zip(data["sources"], self.sources):
+                entry["filters"] = [{step.name: step.params_dict()} for step in src.steps]
         return data
 
     def with_overrides(
         self,
         *,
         source: SourceSpec | None = None,
+        named_sources: dict[str, SourceSpec] | None = None,
         out: str | None = None,
         workers: int | None = None,
         executor: str | None = None,
         address: str | None = None,
         allow_smaller: bool = False,
     ) -> Recipe:
-        """The recipe with command-line overrides applied (the lock file records the result)."""
+        """The recipe with command-line overrides applied (the lock file records the result). A new source
+        keeps the recipe's `schema:` (it says where the rows are, not what shape they have)."""
         update: dict[str, Any] = {}
         if source is not None:
-            update["source"] = source
+            if self.model.source is None:
+                raise CurateError(
+                    "this recipe mixes several sources: replace one with --source NAME=SOURCE",
+                    hint=f"names: {', '.join(s.name for s in self.sources)}",
+                )
+            update["source"] = _keep_schema(source, self.model.source)
+        if named_sources:
+            update["sources"] = self._replace_sources(named_sources)
         if out is not None:
             update["output"] = self.model.output.model_copy(update={"dir": out})
         changes = {"workers": workers, "type": executor, "address": address}
@@ -224,7 +330,30 @@ class Recipe:
                 ) from None
         if allow_smaller and self.model.sample is not None:
             update["sample"] = self.model.sample.model_copy(update={"allow_smaller": True})
-        return Recipe(self.model.model_copy(update=update), self.steps, self.path, self.located)
+        return Recipe(
+            self.model.model_copy(update=update), self.steps, self.path, self.located, self.source_steps
+        )
+
+    def _replace_sources(self, named: dict[str, SourceSpec]) -> list[MixSourceSpec]:
+        if self.model.sources is None:
+            raise CurateError("--source NAME=SOURCE is for a recipe with `sources:`; give --source SOURCE")
+        names = [s.name for s in self.model.sources]
+        unknown = [n for n in named if n not in names]
+        if unknown:
+            raise CurateError(f"--source {unknown[0]}=...: no source of that name", hint=f"names: {', '.join(names)}")
+        out = []
+        for entry in self.model.sources:
+            new = named.get(entry.name)
+            if new is None:
+                out.append(entry)
+                continue
+            where = {k: getattr(new, k) for k in ("dataset", "config", "split", "revision", "path", "sample", "rows", "sample_seed")}
+            out.append(entry.model_copy(update=where))
+        return out
+
+
+def _keep_schema(new: SourceSpec, old: SourceSpec) -> SourceSpec:
+    return new if new.schema_ is not None else new.model_copy(update={"schema_": old.schema_})
 
 
 def load_recipe(path: str | Path) -> Recipe:
@@ -286,18 +415,51 @@ def build_recipe(located: Located, path: Path | None) -> Recipe:
         model = RecipeModel.model_validate(data)
     except ValidationError as exc:
         raise _explain(exc, located, RecipeModel, ()) from None
-    source_lock = lock.get("source") if isinstance(lock, dict) else None
-    commit = source_lock.get("commit") if isinstance(source_lock, dict) else None
-    if isinstance(commit, str) and commit and model.source.kind == "hub":
-        model.source = model.source.model_copy(update={"revision": commit})
-    steps = [_build_step(item, i, located) for i, item in enumerate(model.filters)]
-    _check_order(steps, located)
-    _check_references(steps, located, path)
-    return Recipe(model, steps, path, located)
+    _pin_commits(model, lock)
+    steps = [_build_step(item, ("filters", i), located) for i, item in enumerate(model.filters)]
+    _check_order(steps, located, ("filters",))
+    _check_references(steps, located, path, ("filters",))
+    source_steps = None
+    if model.sources is not None:
+        source_steps = []
+        for n, entry in enumerate(model.sources):
+            prefix = ("sources", n, "filters")
+            own = [_build_step(item, (*prefix, i), located) for i, item in enumerate(entry.filters)]
+            _check_order(own, located, prefix)
+            _check_references(own, located, path, prefix)
+            source_steps.append(own)
+    recipe = Recipe(model, steps, path, located, source_steps)
+    from curate.presets import check_recipe_columns
+
+    check_recipe_columns(recipe)
+    return recipe
 
 
-def _build_step(item: Any, index: int, located: Located) -> FilterStep:
-    where = located.where(("filters", index))
+def _pin_commits(model: RecipeModel, lock: Any) -> None:
+    """A recipe.lock.yaml read as a recipe: each Hub source at the commit the locked run read."""
+    if not isinstance(lock, dict):
+        return
+    if model.source is not None:
+        entries: list[Any] = [lock.get("source")]
+        specs: list[SourceSpec] = [model.source]
+    else:
+        locked = lock.get("sources")
+        entries = locked if isinstance(locked, list) else []
+        specs = list(model.sources or [])
+    pinned = []
+    for spec, entry in zip(specs, [*entries, *[None] * len(specs)]):
+        commit = entry.get("commit") if isinstance(entry, dict) else None
+        if isinstance(commit, str) and commit and spec.kind == "hub":
+            spec = spec.model_copy(update={"revision": commit})
+        pinned.append(spec)
+    if model.source is not None:
+        model.source = pinned[0]
+    else:
+        model.sources = pinned  # type: ignore[assignment]
+
+
+def _build_step(item: Any, at: tuple[Any, ...], located: Located) -> FilterStep:
+    where = located.where(at)
     if isinstance(item, str):
         item = {item: {}}
     if not isinstance(item, dict) or len(item) != 1:
@@ -312,11 +474,11 @@ def _build_step(item: Any, index: int, located: Located) -> FilterStep:
     try:
         parsed = info.cls.Params.model_validate(params or {})
     except ValidationError as exc:
-        raise _explain(exc, located, info.cls.Params, ("filters", index, name)) from None
-    return FilterStep(name, info, parsed)
+        raise _explain(exc, located, info.cls.Params, (*at, name)) from None
+    return FilterStep(name, info, parsed, at)
 
 
-def _check_order(steps: list[FilterStep], located: Located) -> None:
+def _check_order(steps: list[FilterStep], located: Located, prefix: tuple[Any, ...]) -> None:
     """Trace filters run as one chain after the row filters; a row filter after them would run out of order."""
     seen_trace = False
     for i, step in enumerate(steps):
@@ -325,13 +487,15 @@ def _check_order(steps: list[FilterStep], located: Located) -> None:
         elif seen_trace:
             raise CurateError(
                 f"row filter {step.name!r} comes after a trace filter",
-                where=str(located.where(("filters", i))),
+                where=str(located.where((*prefix, i))),
                 hint="list row filters (columns, dedup, decontaminate) before trace filters "
                 "(reasoning_complete, think_format, answer_verify, token_length)",
             )
 
 
-def _check_references(steps: list[FilterStep], located: Located, path: Path | None) -> None:
+def _check_references(
+    steps: list[FilterStep], located: Located, path: Path | None, prefix: tuple[Any, ...]
+) -> None:
     """Files and names the filters refer to (a decontamination file, a tokenizer), checked as `run` will
     use them: relative to the recipe's folder."""
     context = FilterContext(recipe_dir=str(path.parent) if path else None)
@@ -339,7 +503,7 @@ def _check_references(steps: list[FilterStep], located: Located, path: Path | No
         try:
             step.build(context).check()
         except CurateError as exc:
-            where = located.where(("filters", i, step.name))
+            where = located.where((*prefix, i, step.name))
             detail = f"{exc.where}: {exc.args[0]}" if exc.where else str(exc.args[0])
             raise CurateError(f"{step.name}: {detail}", where=str(where), hint=exc.hint) from None
 
@@ -366,15 +530,39 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        fields = current.model_fields if isinstance(current, type) and issubclass(current, BaseModel) else {}
+        field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
         if field is None:
             return None
-        annotation = field.annotation
-        candidates = getattr(annotation, "__args__", (annotation,))
+        candidates = _flatten(field.annotation)
         current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
         if current is None:
             return None
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """The types inside an annotation: `list[A] | B | None` -> [A, B, None]."""
+    args = getattr(annotation, "__args__", None)
+    return [t for a in args for t in _flatten(a)] if args else [annotation]
+
+
+def parse_source_overrides(texts: list[str]) -> tuple[SourceSpec | None, dict[str, SourceSpec]]:
+    """`--source` given any number of times: one SOURCE for a recipe with one source, or NAME=SOURCE for
+    sources of a mixed recipe."""
+    named: dict[str, SourceSpec] = {}
+    single: SourceSpec | None = None
+    for text in texts:
+        name, sep, rest = text.partition("=")
+        if sep and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) and not Path(text).exists():
+            named[name] = parse_source_override(rest)
+        elif single is None:
+            single = parse_source_override(text)
+        else:
+            raise CurateError("--source is given twice", hint="a mixed recipe takes --source NAME=SOURCE")
+    if single is not None and named:
+        raise CurateError("--source SOURCE and --source NAME=SOURCE together", hint="use one form")
+    return single, named
 
 
 def parse_source_override(text: str) -> SourceSpec:

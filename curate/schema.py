@@ -5,6 +5,10 @@ minutes of filtering, never halfway through it, and never turned into a silently
 
 `generations` is the bulk of the bytes, so its list lengths are checked where the trace chain reads it
 anyway (`check_lengths`), before any trace filter sees the row.
+
+A source read through a column mapping (`curate.mapping`) is checked the same way, on the row-model columns
+its mapping builds, after its source columns are checked against the types the mapping reads them as (and,
+for a shipped preset, against the types its dataset card publishes).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import polars as pl
 import pyarrow as pa
 
 from curate.errors import CurateError
+from curate.mapping import STRINGS as MAPPED_STRINGS
+from curate.mapping import TURN_FIELDS, ColumnMap, arrow_type, compatible, value_type
 
 LABELS = ("is_reasoning_complete", "finish_reasons", "correctness_math_verify", "correctness_llama")
 STRINGS = ("problem", "solution", "answer", "problem_type", "question_type", "source", "uuid")
@@ -64,9 +70,17 @@ EXPECTED: dict[str, tuple[Callable[[pa.DataType], bool], str]] = {
 }
 
 
-def check_types(files: Sequence[Path], schemas: Sequence[pa.Schema]) -> None:
+def check_types(
+    files: Sequence[Path], schemas: Sequence[pa.Schema], maps: Sequence[ColumnMap] | None = None
+) -> None:
     """Every known column of every file has the type the steps read it as."""
-    for path, schema in zip(files, schemas):
+    for index, (path, schema) in enumerate(zip(files, schemas)):
+        cmap = maps[index] if maps else None
+        if cmap is not None and not cmap.identity:
+            _check_mapped(path, schema, cmap)
+            continue
+        if cmap is not None:
+            _check_published(path, schema, cmap)
         for name in schema.names:
             expected = EXPECTED.get(name)
             if expected is not None and not expected[0](schema.field(name).type):
@@ -75,6 +89,62 @@ def check_types(files: Sequence[Path], schemas: Sequence[pa.Schema]) -> None:
                     where=str(path),
                     hint="convert the column, or point the source at OpenR1-shaped data",
                 )
+
+
+def _check_published(path: Path, schema: pa.Schema, cmap: ColumnMap) -> None:
+    """A preset's columns, where the file has them, have the types its dataset card publishes."""
+    for name, text in cmap.raw_types:
+        if name in schema.names and not compatible(schema.field(name).type, arrow_type(text)):
+            raise CurateError(
+                f"column {name!r} is {schema.field(name).type}, but schema {cmap.name!r} publishes it as {text}",
+                where=str(path),
+                hint="is this the dataset the schema names? Map the columns with `schema:` fields",
+            )
+
+
+# What a mapped reference must read as, by the row-model column it fills.
+_MAPPED: dict[str, tuple[Callable[[pa.DataType], bool], str]] = {
+    **{name: (_string, "a string") for name in MAPPED_STRINGS},
+    "generations": (_list_of(_string), "a list of strings, one per generation"),
+    "generation": (_string, "a string (one generation per row)"),
+    "reasoning": (_string, "a string"),
+    "finish_reasons": (lambda t: _string(t) or _list_of(_string)(t), "a string or a list of strings"),
+    **{
+        name: (lambda t: _bool(t) or _list_of(_bool)(t), "a boolean or a list of booleans")
+        for name in ("is_reasoning_complete", "correctness_math_verify", "correctness_llama")
+    },
+    "correctness_count": (_integer, "an integer"),
+    "uuid": (lambda t: _string(t) or pa.types.is_integer(t), "a string or an integer"),
+    "messages": (_list_of(_message), "a list of {role, content} messages"),
+}
+
+
+def _check_mapped(path: Path, schema: pa.Schema, cmap: ColumnMap) -> None:
+    _check_published(path, schema, cmap)
+    if cmap.conversation is not None:
+        column, form = cmap.conversation
+        if column in schema.names:
+            kind = schema.field(column).type
+            role, text = TURN_FIELDS[form]
+            turns = _list_of(lambda t: pa.types.is_struct(t) and {role, text} <= {t.field(i).name for i in range(t.num_fields)})
+            if not turns(kind):
+                raise CurateError(
+                    f"column {column!r} is {kind}, but schema {cmap.name!r} reads it as a conversation: a list "
+                    f"of {{{role}, {text}}} turns",
+                    where=str(path),
+                    hint="set `conversation.format` (messages or sharegpt) to the column's form",
+                )
+    for name, ref in cmap.refs:
+        kind = value_type(schema, ref, cmap.conversation)
+        expected = _MAPPED.get(name)
+        if kind is None or expected is None:
+            continue  # an absent column is reported by the step that needs it
+        if not expected[0](kind):
+            raise CurateError(
+                f"{ref} (mapped to {name!r} by schema {cmap.name!r}) is {kind}, but it must be {expected[1]}",
+                where=str(path),
+                hint="map another column with `schema:`, or point the source at data of that schema",
+            )
 
 
 def check_rows(frames: Iterable[pl.DataFrame], locate: Locate) -> None:

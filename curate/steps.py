@@ -80,11 +80,48 @@ def progress(total: int | None, desc: str, unit: str = "rows") -> tqdm:
 @dataclass
 class StepOutput:
     """A step's per-row results: drops (`VERDICT_SCHEMA`) of a row or global filter, or, for the trace
-    chain, every row's result (`CHAIN_SCHEMA`)."""
+    chain, every row's result (`CHAIN_SCHEMA`). `name` is the filter's (`SOURCE/filter` for a
+    source's own filter in a mixed recipe); `rows_range` the rows it ran on (None: every row)."""
 
     name: str
     rows: Rows
     chain: bool = False
+    rows_range: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a step runs: on the rows of one source of a mixed recipe (`name`, its rows [lo, hi)), or on
+    every row (`name` None); `sources` splits the funnel of a step over every row by source."""
+
+    name: str | None = None
+    rows: tuple[int, int] | None = None
+    sources: tuple[tuple[str, int, int], ...] = ()
+    columns: tuple[str, ...] = ()  # read besides the filter's own (a mix's `dataset_rank` for dedup)
+
+    def ids(self, alive: np.ndarray) -> np.ndarray:
+        if self.rows is None:
+            return np.flatnonzero(alive)
+        lo, hi = self.rows
+        return np.flatnonzero(alive[lo:hi]) + lo
+
+    def output_name(self, step: str) -> str:
+        return step if self.name is None else f"{self.name}/{step}"
+
+    def by_source(self, ids: np.ndarray, dropped: dict[str, np.ndarray]) -> dict[str, dict[str, Any]] | None:
+        """Rows in and out per source, and drops per reason, for a step over every row of a mix."""
+        if not self.sources:
+            return None
+        out = {}
+        for name, lo, hi in self.sources:
+            rows_in = int(np.count_nonzero((ids >= lo) & (ids < hi)))
+            reasons = {r: int(np.count_nonzero((d >= lo) & (d < hi))) for r, d in dropped.items()}
+            reasons = {r: n for r, n in sorted(reasons.items()) if n}
+            out[name] = {"rows_in": rows_in, "rows_out": rows_in - sum(reasons.values()), "dropped": reasons}
+        return out
+
+
+EVERY_ROW = Scope()
 
 
 @dataclass
@@ -153,10 +190,14 @@ def run_filter_step(
     state: RunState,
     executor: Executor,
     use_cache: bool,
+    scope: Scope = EVERY_ROW,
 ) -> None:
-    """A row or global filter over the surviving rows; updates `state` (alive rows, drops, funnel, key)."""
-    key = digest(state.key, step.name, step.params_dict(), code_version(step), f.fingerprint_extra())
-    ids = np.flatnonzero(state.alive)
+    """A row or global filter over the surviving rows (of its scope); updates `state` (alive rows, drops,
+    funnel, key)."""
+    key = digest(
+        state.key, step.name, step.params_dict(), code_version(step), f.fingerprint_extra(), scope.name, scope.rows
+    )
+    ids = scope.ids(state.alive)
     hit = load_cached(key) if use_cache else None
     started = time.perf_counter()
     rows: Rows
@@ -165,7 +206,7 @@ def run_filter_step(
         f.stats = FilterStats.from_dict(hit[1]["filter_stats"])
     else:
         rows = Spill(state.folder, f"step-{len(state.outputs)}", VERDICT_SCHEMA)
-        columns = ["uuid", *[c for c in f.required_columns() if c != "uuid"]]
+        columns = ["uuid", *[c for c in (*f.required_columns(), *scope.columns) if c != "uuid"]]
         if isinstance(f, GlobalFilter):
             _global(f, spec, table, ids, columns, executor, key, state.folder, rows)
         elif executor.remote or (f.parallel and executor.parallel):
@@ -182,10 +223,17 @@ def run_filter_step(
                     rows.append(row_verdicts(f, frame))
                     bar.update(frame.height)
     reasons: Counter[str] = Counter()
+    dropped_ids: dict[str, list[np.ndarray]] = {}
     for batch in rows.batches(["row_id", "reason"]):
         dropped = pc.is_valid(batch.column("reason"))  # a null reason is a note on a kept row
-        state.alive[batch.column("row_id").filter(dropped).to_numpy()] = False
-        reasons.update(batch.column("reason").filter(dropped).to_pylist())
+        row_ids = batch.column("row_id").filter(dropped).to_numpy()
+        state.alive[row_ids] = False
+        batch_reasons = batch.column("reason").filter(dropped).to_pylist()
+        reasons.update(batch_reasons)
+        if scope.sources:
+            labels = np.asarray(batch_reasons, dtype=object)
+            for reason in set(batch_reasons):
+                dropped_ids.setdefault(reason, []).append(row_ids[labels == reason])
     rows_out = int(ids.size - sum(reasons.values()))
     if hit is not None:
         log.info("%s: cached result (%d of %d rows dropped)", step.name, ids.size - rows_out, ids.size)
@@ -193,20 +241,23 @@ def run_filter_step(
         f.count(ids.size, reasons, time.perf_counter() - started)
         if use_cache:
             store_cached(key, rows, VERDICT_SCHEMA, {"filter_stats": f.stats.as_dict()})
-    state.funnel.append(
-        {
-            "filter": step.name,
-            "level": step.level,
-            "rows_in": int(ids.size),
-            "rows_out": rows_out,
-            "dropped": dict(sorted(reasons.items())),
-            "seconds": round(time.perf_counter() - started, 3),
-            "cached": hit is not None,
-        }
-    )
-    state.outputs.append(StepOutput(step.name, rows))
+    entry = {
+        "filter": step.name,
+        **({"source": scope.name} if scope.name else {}),
+        "level": step.level,
+        "rows_in": int(ids.size),
+        "rows_out": rows_out,
+        "dropped": dict(sorted(reasons.items())),
+        "seconds": round(time.perf_counter() - started, 3),
+        "cached": hit is not None,
+    }
+    split = scope.by_source(ids, {r: np.concatenate(parts) for r, parts in dropped_ids.items()})
+    if split is not None:
+        entry["sources"] = split
+    state.funnel.append(entry)
+    state.outputs.append(StepOutput(scope.output_name(step.name), rows, rows_range=scope.rows))
     state.key = key
-    log.info("%s: kept %d of %d rows", step.name, rows_out, ids.size)
+    log.info("%s%s: kept %d of %d rows", f"{scope.name}: " if scope.name else "", step.name, rows_out, ids.size)
 
 
 def _global(
@@ -304,9 +355,11 @@ def run_trace_chain(
     format_spec: dict[str, Any],
     executor: Executor,
     use_cache: bool,
-) -> None:
-    """Every trace filter as one chain over the surviving rows, in batches on the executor's workers; sets
-    `state.selected` and adds the chain's per-row results to `state.outputs`."""
+    scope: Scope = EVERY_ROW,
+) -> list[dict[str, Any]]:
+    """Every trace filter as one chain over the surviving rows (of its scope), in batches on the executor's
+    workers; sets `state.selected` for those rows, adds the chain's per-row results to `state.outputs`, and
+    returns the chain's funnel entries (the caller adds them to the run's funnel)."""
     names = [s.name for s, _, _ in steps]
     key = digest(
         state.key,
@@ -315,11 +368,18 @@ def run_trace_chain(
         format_spec,
         [(s.name, s.params_dict(), f.fingerprint_extra()) for s, f, _ in steps],
         code_version(*[s for s, _, _ in steps]) if steps else "",
+        scope.name,
+        scope.rows,
     )
-    ids = np.flatnonzero(state.alive)
+    ids = scope.ids(state.alive)
     started = time.perf_counter()
     hit = load_cached(key) if use_cache else None
     instances = [f for _, f, _ in steps]
+    # This chain's counts apart from what the instances gathered in earlier chains (a mixed recipe runs one
+    # chain per source with the recipe's trace filters in each); added back at the end.
+    earlier = [(f.stats, f.merged_counters) for f in instances]
+    for f in instances:
+        f.stats, f.merged_counters = FilterStats(), Counter()
     rows: Rows
     if hit is not None:
         rows = hit[0]
@@ -343,12 +403,20 @@ def run_trace_chain(
         per_filter = {f.name: {**f.stats.as_dict(), "counters": dict(f.merged_counters)} for f in instances}
         if use_cache:
             store_cached(key, rows, CHAIN_SCHEMA, {"filter_stats": per_filter})
+    for f, (stats, counters) in zip(instances, earlier):
+        counters.update(f.merged_counters)
+        stats.seen, stats.kept = stats.seen + f.stats.seen, stats.kept + f.stats.kept
+        stats.dropped.update(f.stats.dropped)
+        stats.seconds += f.stats.seconds
+        f.stats, f.merged_counters = stats, counters
     tally = traces.ChainTally(names)
-    state.selected = np.full(table.num_rows, -1, dtype=np.int16)
+    if state.selected is None:
+        state.selected = np.full(table.num_rows, -1, dtype=np.int16)
     for batch in rows.batches(["row_id", "selected", "depth", "reason"]):
         tally.add(batch)
         state.selected[batch.column("row_id").to_numpy()] = batch.column("selected").to_numpy()
     seconds = round(time.perf_counter() - started, 3)
+    entries = []
     for entry in tally.funnel():
         generations = per_filter.get(entry["filter"])
         entry.update(
@@ -361,6 +429,13 @@ def run_trace_chain(
                 "seconds": generations["seconds"] if generations else seconds,
             }
         )
-        state.funnel.append(entry)
-        log.info("%s: kept %d of %d rows", entry["filter"], entry["rows_out"], entry["rows_in"])
-    state.outputs.append(StepOutput("traces", rows, chain=True))
+        entries.append(entry)
+        log.info(
+            "%s%s: kept %d of %d rows",
+            f"{scope.name}: " if scope.name else "",
+            entry["filter"],
+            entry["rows_out"],
+            entry["rows_in"],
+        )
+    state.outputs.append(StepOutput("traces", rows, chain=True, rows_range=scope.rows))
+    return entries

@@ -5,6 +5,14 @@ bulk of the bytes) are only ever streamed, one row group at a time, and only by 
 those rows: the driver plans work from the files' footers (`Layout`, `SourceTable.batches`) and a worker,
 local or on another machine, opens the files of its own batch (`SourceTable.from_layout`).
 
+Each file is read through its source's column mapping (`curate.mapping.ColumnMap`): a step asks for
+row-model columns (`problem`, `generations`...), the table decodes only the source columns behind them and
+builds the row-model columns from those, row group by row group, wherever the read happens. Columns kept in
+the source's derived store (content-hash ids, a conversation's problem) are read from the store's row group
+that matches the file's. A table over the sources of a mixed recipe is one table over all their files; each
+file knows its source, so every row can also be read with its source's name (`dataset`) and place
+(`dataset_rank`).
+
 `CURATE_READ_LOG=FOLDER` makes every process append one JSON line per row group it decodes (time, process,
 host, Ray node, file, group, columns) to `FOLDER/reads-<pid>.jsonl`: an audit of where data was read.
 """
@@ -28,6 +36,7 @@ import pyarrow.parquet as pq
 
 from curate import schema
 from curate.errors import CurateError
+from curate.mapping import MIX_COLUMNS, OPENR1_MAP, ROW_MODEL, ColumnMap
 from curate.source import open_parquet
 
 # Canonical types, so shards that disagree (e.g. an all-null `correctness_llama`) concatenate cleanly.
@@ -45,7 +54,11 @@ CANONICAL: dict[str, pl.DataType] = {
     "correctness_llama": pl.List(pl.Boolean()),
     "finish_reasons": pl.List(pl.String()),
     "correctness_count": pl.Int64(),
+    "dataset": pl.String(),
+    "dataset_rank": pl.Int64(),
 }
+HubFile = tuple[str, str, str]  # (dataset, commit, path of the file in the repo)
+Store = tuple[str, int]  # (derived store file, its row group holding the file's first row group)
 
 
 @dataclass(frozen=True)
@@ -56,14 +69,24 @@ class Layout:
     files: tuple[str, ...]
     offsets: tuple[int, ...]  # len(files) + 1
     group_starts: tuple[tuple[int, ...], ...]  # per file, the first local row of each row group
-    columns: tuple[str, ...]
-    hub: tuple[str, str, tuple[str, ...]] | None = None  # (dataset, commit, path of each file in the repo)
+    columns: tuple[tuple[str, ...], ...]  # per file, the columns it can be read with
+    hub: tuple[HubFile | None, ...] = ()  # per file, where a worker without the driver's copy finds it
+    maps: tuple[ColumnMap, ...] = ()  # per file, its source's column mapping (empty: OpenR1's)
+    stores: tuple[Store | None, ...] = ()  # per file, its derived store
+    origins: tuple[tuple[str, int] | None, ...] = ()  # per file, its source's name and rank in a mixed recipe
 
 
 class SourceTable:
-    def __init__(self, files: list[Path], hub: tuple[str, str, tuple[str, ...]] | None = None) -> None:
-        """`hub` = (dataset, commit, repo path of each file): a worker whose copy of a file is not at the
-        driver's path finds it in its own Hugging Face cache (or downloads it) at that commit."""
+    def __init__(
+        self,
+        files: list[Path],
+        hub: list[HubFile | None] | None = None,
+        maps: list[ColumnMap] | None = None,
+        origins: list[tuple[str, int] | None] | None = None,
+    ) -> None:
+        """`hub`: per file, (dataset, commit, repo path): a worker whose copy of a file is not at the
+        driver's path finds it in its own Hugging Face cache (or downloads it) at that commit. `maps`: each
+        file's column mapping (default OpenR1's). `origins`: each file's source (name, rank) in a mix."""
         self.files = files
         opened = [open_parquet(f) for f in files]
         # Files are opened lazily where a table is rebuilt from its layout (`from_layout`, on the workers).
@@ -71,21 +94,32 @@ class SourceTable:
         counts = [pf.metadata.num_rows for pf in opened]
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.num_rows = int(self.offsets[-1])
-        self._columns = [set(pf.schema_arrow.names) for pf in opened]
         self._group_starts = [_group_starts(pf) for pf in opened]
-        self._hub = hub
+        self._hub: list[HubFile | None] = list(hub) if hub else [None] * len(files)
+        self.maps: list[ColumnMap] = list(maps) if maps else [OPENR1_MAP] * len(files)
+        self.stores: list[Store | None] = [None] * len(files)
+        self.origins: list[tuple[str, int] | None] = list(origins) if origins else [None] * len(files)
+        self._raw = [set(pf.schema_arrow.names) for pf in opened]
+        self._columns = [self._readable(i) for i in range(len(files))]
+        self._store_files: dict[str, pq.ParquetFile] = {}
 
     @classmethod
     def from_layout(cls, layout: Layout) -> SourceTable:
         """A table on a worker: files are opened when first read, so a worker opens only its batches' files."""
         table = cls.__new__(cls)
+        n = len(layout.files)
         table.files = [Path(f) for f in layout.files]
-        table._parquet = [None] * len(layout.files)
+        table._parquet = [None] * n
         table.offsets = np.asarray(layout.offsets, dtype=np.int64)
         table.num_rows = int(table.offsets[-1])
-        table._columns = [set(layout.columns)] * len(layout.files)
+        table._columns = [set(c) for c in layout.columns]
+        table._raw = [set() for _ in range(n)]
         table._group_starts = [np.asarray(g, dtype=np.int64) for g in layout.group_starts]
-        table._hub = layout.hub
+        table._hub = list(layout.hub) or [None] * n
+        table.maps = list(layout.maps) or [OPENR1_MAP] * n
+        table.stores = list(layout.stores) or [None] * n
+        table.origins = list(layout.origins) or [None] * n
+        table._store_files = {}
         return table
 
     def layout(self) -> Layout:
@@ -93,28 +127,78 @@ class SourceTable:
             tuple(str(f) for f in self.files),
             tuple(int(o) for o in self.offsets),
             tuple(tuple(int(s) for s in g) for g in self._group_starts),
-            tuple(sorted(self.common_columns())),
-            self._hub,
+            tuple(tuple(sorted(c)) for c in self._columns),
+            tuple(self._hub),
+            tuple(self.maps),
+            tuple(self.stores),
+            tuple(self.origins),
         )
+
+    def _readable(self, index: int) -> set[str]:
+        """What file `index` can be read with: the row-model columns its mapping fills from columns the file
+        has, its other columns under their own names, and the mix columns."""
+        cmap, raw = self.maps[index], self._raw[index]
+        if cmap.identity:
+            names = set(raw)
+        else:
+            names = {c for c in raw if c not in ROW_MODEL}
+            for column in cmap.provides():
+                if column in cmap.stored() or all(r.column in raw for r in cmap.refs_of(column)):
+                    names.add(column)
+        return names | (set(MIX_COLUMNS) if self.origins[index] else set())
 
     def common_columns(self) -> set[str]:
         """Columns present in every file."""
         return set.intersection(*self._columns) if self._columns else set()
 
-    def check_columns(self, needed: Mapping[str, str]) -> None:
-        """`needed` maps column -> who needs it; a missing one is a one-line error naming file and user.
-        Then the types of every known column and the row values every step relies on (`curate.schema`)."""
-        for path, names in zip(self.files, self._columns):
+    def files_of(self, rows: tuple[int, int] | None) -> range:
+        """The indices of the files holding rows [lo, hi) (every file for None)."""
+        if rows is None:
+            return range(len(self.files))
+        lo = int(np.searchsorted(self.offsets, rows[0], side="right")) - 1
+        hi = int(np.searchsorted(self.offsets, rows[1], side="left"))
+        return range(max(lo, 0), hi)
+
+    def check_columns(self, needed: Mapping[str, str], rows: tuple[int, int] | None = None) -> None:
+        """`needed` maps column -> who needs it; a missing one is a one-line error naming the file, the
+        source column behind it and who needs it. `rows`: check only the files of these rows."""
+        for index in self.files_of(rows):
+            path, names, cmap = self.files[index], self._columns[index], self.maps[index]
             for column, who in needed.items():
-                if column not in names:
-                    raise CurateError(
-                        f"column {column!r} (needed by {who}) is missing; present: {', '.join(sorted(names))}",
-                        where=str(path),
-                        hint="point the source at OpenR1-shaped data or remove the step that needs it",
-                    )
-        schema.check_types(self.files, [self._file(i).schema_arrow for i in range(len(self.files))])
+                if column in names:
+                    continue
+                raw = self._raw[index] or names
+                behind = cmap.refs_of(column) if column in ROW_MODEL and not cmap.identity else []
+                lacking = [r.column for r in behind if r.column not in raw] or [column]
+                mapped = (
+                    f"schema {cmap.name!r} reads {column!r} from it for {who}"
+                    if behind
+                    else f"needed by {who}"
+                )
+                raise CurateError(
+                    f"column {lacking[0]!r} is missing ({mapped}); the file has: {', '.join(sorted(raw))}",
+                    where=str(path),
+                    hint="point the source at data of its schema, fix `schema:`, or remove the step that needs it",
+                )
+
+    def check_types(self, rows: tuple[int, int] | None = None) -> None:
+        """The types of every known column, from the files' footers (`curate.schema`). `rows`: check only
+        the files of these rows."""
+        index = self.files_of(rows)
+        schema.check_types(
+            [self.files[i] for i in index],
+            [self._file(i).schema_arrow for i in index],
+            [self.maps[i] for i in index],
+        )
+
+    def check_rows(self) -> None:
+        """The row values every step relies on (`curate.schema`): ids, problems, label list lengths."""
         labels = [c for c in schema.LABELS if c in self.common_columns()]
         schema.check_rows(self.iter_rows(["uuid", "problem", *labels], batch_rows=65536), self.locate)
+
+    def group_sizes(self, index: int) -> list[int]:
+        """Rows in each row group of file `index`."""
+        return [self._group_size(index, g) for g in range(len(self._group_starts[index]))]
 
     def locate(self, row_id: int) -> tuple[Path, int]:
         """The file a row id is in, and its index there."""
@@ -203,11 +287,12 @@ class SourceTable:
         """A worker's own copy of file `index`: the driver's path when this machine sees it, else the file
         at the recorded commit in this machine's Hugging Face cache; it must hold the rows the driver planned."""
         path = self.files[index]
-        if not path.exists() and self._hub is not None:
+        hub = self._hub[index]
+        if not path.exists() and hub is not None:
             from huggingface_hub import hf_hub_download
 
-            dataset, commit, names = self._hub
-            path = Path(hf_hub_download(dataset, names[index], repo_type="dataset", revision=commit))
+            dataset, commit, name = hub
+            path = Path(hf_hub_download(dataset, name, repo_type="dataset", revision=commit))
         if not path.exists():
             raise CurateError(
                 f"source file is not on {socket.gethostname()}",
@@ -227,6 +312,59 @@ class SourceTable:
     def _read_group(
         self, index: int, group: int, columns: list[str], local: np.ndarray | None, first_id: int
     ) -> pl.DataFrame:
+        cmap, store, origin = self.maps[index], self.stores[index], self.origins[index]
+        stored = [c for c in columns if store is not None and c in cmap.stored()]
+        mixed = [c for c in columns if c in MIX_COLUMNS]
+        direct = [c for c in columns if c not in stored and c not in mixed]
+        raw = cmap.raw_columns(direct)
+        size = self._group_size(index, group)
+        frame = pl.DataFrame()
+        if raw or not (stored or mixed):
+            table = self._decode(index, group, raw)
+            if local is not None:
+                table = table.take(pa.array(local))
+            frame = _frame(table)
+            if not cmap.identity:
+                frame = cmap.apply(frame, direct)
+        parts = [frame]
+        if stored:
+            assert store is not None
+            table = self._store(store[0]).read_row_group(store[1] + group, columns=stored)
+            if local is not None:
+                table = table.take(pa.array(local))
+            found = _frame(table)
+            if cmap.prefix and "uuid" in stored and cmap.hashed_id:
+                found = found.with_columns(pl.lit(cmap.prefix) + pl.col("uuid"))
+            parts.append(found)
+        rows = size if local is None else local.size
+        if mixed:
+            assert origin is not None, f"{self.files[index]} belongs to no source of a mixed recipe"
+            values = {"dataset": origin[0], "dataset_rank": origin[1]}
+            parts.append(pl.DataFrame({c: [values[c]] * rows for c in mixed}))
+        frame = (
+            pl.concat([p for p in parts if p.width], how="horizontal")
+            if any(p.width for p in parts)
+            else frame
+        )
+        frame = frame.select(columns) if columns else pl.DataFrame()
+        casts = {c: CANONICAL[c] for c in frame.columns if c in CANONICAL and frame.schema[c] != CANONICAL[c]}
+        if casts:
+            frame = frame.cast(casts)  # type: ignore[arg-type]
+        ids = np.arange(first_id, first_id + size, dtype=np.int64)
+        if local is not None:
+            ids = ids[local]
+        return frame.insert_column(0, pl.Series("row_id", ids))
+
+    def _group_size(self, index: int, group: int) -> int:
+        starts = self._group_starts[index]
+        stop = (
+            int(starts[group + 1])
+            if group + 1 < starts.size
+            else int(self.offsets[index + 1] - self.offsets[index])
+        )
+        return stop - int(starts[group])
+
+    def _decode(self, index: int, group: int, columns: list[str]) -> pa.Table:
         try:
             table = self._file(index).read_row_group(group, columns=columns)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -236,30 +374,41 @@ class SourceTable:
                 hint="the file is corrupt: re-download it or remove it from the source",
             ) from None
         _log_read(self.files[index], group, columns)
-        ids = np.arange(first_id, first_id + table.num_rows, dtype=np.int64)
-        if local is not None:
-            table = table.take(pa.array(local))
-            ids = ids[local]
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        casts = {c: CANONICAL[c] for c in frame.columns if c in CANONICAL and frame.schema[c] != CANONICAL[c]}
-        if casts:
-            frame = frame.cast(casts)  # type: ignore[arg-type]
-        return frame.insert_column(0, pl.Series("row_id", ids))
+        return table
+
+    def _store(self, path: str) -> pq.ParquetFile:
+        found = self._store_files.get(path)
+        if found is None:
+            if not Path(path).exists():
+                raise CurateError(
+                    f"the source's derived store is not on {socket.gethostname()}",
+                    where=path,
+                    hint="on a cluster, put CURATE_CACHE (or, with --no-cache, CURATE_SPILL) on a filesystem every node sees",
+                )
+            found = self._store_files[path] = open_parquet(Path(path))
+        return found
 
 
-def hub_locator(files: list[Path], provenance: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]] | None:
+def hub_locator(files: list[Path], provenance: Mapping[str, Any]) -> list[HubFile | None]:
     """For files of a Hub source (in a Hugging Face cache, `.../snapshots/<commit>/<path>`): the dataset, the
     commit and each file's path in the repo, so a worker on another machine finds its own copy."""
     if provenance.get("kind") != "hub":
-        return None
-    names = []
+        return [None] * len(files)
+    located: list[HubFile | None] = []
     for path in files:
         parts = path.parts
         if "snapshots" not in parts:
-            return None
-        names.append("/".join(parts[parts.index("snapshots") + 2 :]))
-    return provenance["dataset"], provenance["commit"], tuple(names)
+            return [None] * len(files)
+        located.append(
+            (provenance["dataset"], provenance["commit"], "/".join(parts[parts.index("snapshots") + 2 :]))
+        )
+    return located
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _group_starts(pf: pq.ParquetFile) -> np.ndarray:

@@ -33,7 +33,8 @@ from curate.filters import (
     Verdict,
 )
 from curate.formatting import build_messages
-from curate.outputs import SPLIT_SCHEMA
+from curate.mapping import content_ids
+from curate.outputs import split_schema
 from curate.table import Layout, SourceTable
 from curate.tokenizers import TokenCounter, load_counter
 
@@ -174,19 +175,53 @@ class ChainTask:
             f.close()
 
 
+class DeriveTask:
+    """A source's derived columns (`curate.derived`) over a batch of rows it reads itself: each row's content
+    digest (its problem, answer and generations, as its mapping reads them) and the small columns the mapping
+    takes from a conversation."""
+
+    def __init__(self, layout: Layout, columns: list[str], hashed: bool) -> None:
+        self.table = SourceTable.from_layout(layout)
+        self.columns = columns
+        self.hashed = hashed
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        hash_inputs = ["problem", "answer", "generations"] if self.hashed else []
+        wanted = list(dict.fromkeys([*self.columns, *hash_inputs]))
+        frame = self.table.read(wanted, _ids(batch))
+        out: dict[str, Any] = {"row_id": frame["row_id"].to_numpy()}
+        if self.hashed:
+            digests = content_ids(
+                frame["problem"].to_list(), frame["answer"].to_list(), frame["generations"].to_list()
+            )
+            out["digest"] = pa.array(digests, pa.binary(16))
+        for column in self.columns:
+            out[column] = frame[column].to_arrow()
+        return pa.table(out)
+
+
 class WriteTask:
     """Output rows of the drawn rows (verl's schema), built where the rows are: the chosen generation as the
-    assistant turn, and its token count when the chain did not take one (with the recipe's tokenizer)."""
+    assistant turn, and its token count when the chain did not take one (with the recipe's tokenizer). In a
+    mixed recipe each row also says which source it came from (`dataset`)."""
 
-    def __init__(self, layout: Layout, format_kwargs: dict[str, Any], labels: dict[str, Any], tokenizer: str):
+    def __init__(
+        self,
+        layout: Layout,
+        format_kwargs: dict[str, Any],
+        labels: dict[str, Any],
+        tokenizer: str,
+        mixed: bool = False,
+    ):
         self.table = SourceTable.from_layout(layout)
         self.kwargs = format_kwargs
         self.labels = labels  # data_source, category
         self.tokenizer = tokenizer
+        self.mixed = mixed
         self._counter: TokenCounter | None = None
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        frame = self.table.read(OUTPUT_COLUMNS, _ids(batch))
+        frame = self.table.read([*OUTPUT_COLUMNS, *(["dataset"] if self.mixed else [])], _ids(batch))
         rows = []
         for row, selected, fields in zip(
             frame.iter_rows(named=True),
@@ -197,6 +232,7 @@ class WriteTask:
                 {
                     "messages": build_messages(row["problem"], row["generations"][selected], **self.kwargs),
                     "uuid": row["uuid"],
+                    **({"dataset": row["dataset"]} if self.mixed else {}),
                     "source": row["source"],
                     "problem_type": row["problem_type"],
                     "question_type": row["question_type"],
@@ -214,7 +250,7 @@ class WriteTask:
                 self._counter = load_counter(self.tokenizer)
             for r, n in zip(missing, self._counter.count_batch([r["messages"] for r in missing])):
                 r["num_tokens"] = n
-        table = pa.Table.from_pylist(rows, schema=SPLIT_SCHEMA)
+        table = pa.Table.from_pylist(rows, schema=split_schema(self.mixed))
         return table.append_column("_test", batch.column("test"))
 
 

@@ -25,7 +25,7 @@ from curate.executors import Executor
 from curate.filters import Drop
 from curate.formats import TableWriter
 from curate.formatting import format_kwargs
-from curate.outputs import SPLIT_SCHEMA, SPLITS, RunOutput
+from curate.outputs import SPLITS, RunOutput, split_schema
 from curate.recipe import FormatSpec
 from curate.steps import RunState, StepOutput, progress
 from curate.table import SourceTable
@@ -76,19 +76,22 @@ def write_splits(
     spec: FormatSpec,
     executor: Executor,
     tokenizer: str,
+    mixed: bool = False,
 ) -> None:
     """Stream the drawn rows, in source order, into the train and test splits, in the output's format."""
     assert state.selected is not None
     chosen = np.union1d(split.train, split.test)
-    chain = next(output for output in state.outputs if output.chain)
+    chains = [output for output in state.outputs if output.chain]
     kwargs = {
         "layout": table.layout(),
         "format_kwargs": format_kwargs(spec),
         "labels": {"data_source": spec.data_source, "category": spec.category},
         "tokenizer": tokenizer,
+        "mixed": mixed,
     }
-    batches = _write_batches(table, chosen, split.test, state.selected, chain)
-    writers = {name: output.format.writer(output.split_path(name), SPLIT_SCHEMA) for name in SPLITS}
+    batches = _write_batches(table, chosen, split.test, state.selected, chains)
+    schema = split_schema(mixed)
+    writers = {name: output.format.writer(output.split_path(name), schema) for name in SPLITS}
     with progress(chosen.size, "write") as bar:
         for result in executor.map(WriteTask, kwargs, batches, f"{state.key}-write"):
             test = result.column("_test")
@@ -101,11 +104,13 @@ def write_splits(
 
 
 def _write_batches(
-    table: SourceTable, chosen: np.ndarray, test: np.ndarray, selected: np.ndarray, chain: StepOutput
+    table: SourceTable, chosen: np.ndarray, test: np.ndarray, selected: np.ndarray, chains: list[StepOutput]
 ) -> Iterator[pa.Table]:
-    """What each output task gets: the rows, their chosen generation, the chain's fields, their split."""
+    """What each output task gets: the rows, their chosen generation, the chain's fields, their split. The
+    chains (one per source of a mixed recipe) cover consecutive row ranges, so read one after the other they
+    are in row order."""
     fields = _Cursor(
-        (pa.Table.from_batches([b]) for b in chain.rows.batches(["row_id", "fields"])),
+        (pa.Table.from_batches([b]) for chain in chains for b in chain.rows.batches(["row_id", "fields"])),
         pa.schema([("row_id", pa.int64()), ("fields", pa.string())]),
     )
     for ids in table.batches(chosen, WRITE_BATCH):
@@ -169,19 +174,27 @@ class Drops:
         for table in merged(sources, self.table.num_rows, DROP_SCHEMA):
             yield with_uuids(self.table, table)
 
-    def of(self, name: str) -> DropLog:
-        """The drops of the steps named `name`, and their notes on rows they kept, as the (uuid, Drop) pairs a
-        filter's report is built from."""
+    def of(self, name: str, rows: tuple[int, int] | None = None) -> DropLog:
+        """The drops of the steps named `name` (`SOURCE/filter` for a source's own filter of a mixed recipe:
+        its trace-chain drops are those of its rows, `rows`), and their notes on rows they kept, as the
+        (uuid, Drop) pairs a filter's report is built from."""
+        filter_name = name.rpartition("/")[2]
 
         def tables() -> Iterator[pa.Table]:
             sources = [
-                self._of_output(output, name)
+                self._of_output(output, filter_name if output.chain else name)
                 for output in self.outputs
-                if output.chain or output.name == name
+                if (output.chain and _overlaps(output.rows_range, rows)) or output.name == name
             ]
             return merged(sources, self.table.num_rows, DROP_SCHEMA)
 
         return DropLog(self.table, tables)
+
+
+def _overlaps(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    if a is None or b is None:
+        return True
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def with_uuids(source: SourceTable, table: pa.Table) -> pa.Table:

@@ -74,12 +74,19 @@ def _short(text: str) -> str:
 class AnswerVerify(TraceFilter[AnswerVerifyParams]):
     """Keep generations whose boxed final answer is correct (see the module docstring for the modes)."""
 
+    reads_think = True  # the final answer is the box after `</think>`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._verifier: Verifier | None = None
         self._verifier_stats: dict[str, int] | None = None  # kept past close(): the engine reports after it
 
+
+    def required_columns(self) -> tuple[str, ...]:
+        """The reference answer to judge against; the dataset's labels to trust."""
+        mode = self.params.mode
+        labels = ("correctness_math_verify",) if mode != "reverify" else ()
+        return (*(("answer",) if mode != "trust_labels" else ()), *labels)
 
     def fingerprint_extra(self) -> str:
         # Verdicts depend on the extraction/judging code and the math-verify/sympy versions, not only on

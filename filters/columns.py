@@ -57,6 +57,39 @@ class ProblemTypeFilter(_Membership):
     column = "problem_type"
 
 
+Scalar = str | int | float | bool | None
+
+
+class ColumnValuesParams(FilterParams):
+    column: str = Field(description="the column to read: a row-model column or any column of the source")
+    include: list[Scalar] | None = None
+    exclude: list[Scalar] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> ColumnValuesParams:
+        if self.include is None and not self.exclude:
+            raise ValueError("give `include` or `exclude` (a list of values; null matches a missing value)")
+        return self
+
+
+@register("column_values")
+class ColumnValues(RowFilter[ColumnValuesParams]):
+    """Keep rows by the value of any column (`include` and/or `exclude`; null matches a missing value):
+    OpenThoughts' `domain`, NuminaMath's `problem_is_valid`, OpenMathReasoning's `generation_model`."""
+
+    def required_columns(self) -> tuple[str, ...]:
+        return (self.params.column,)
+
+    def filter(self, row: Row) -> Verdict:
+        p = self.params
+        value = row[p.column]
+        if value in p.exclude:
+            return Drop("excluded", f"{p.column}={value!r} is excluded")
+        if p.include is not None and value not in p.include:
+            return Drop("not_included", f"{p.column}={value!r} is not in {p.include}")
+        return KEEP
+
+
 class CorrectnessCountParams(FilterParams):
     min: int = Field(1, ge=0)
 

@@ -2,8 +2,10 @@
 
 Both compare problems after `curate.textnorm.normalize` (case, spacing, LaTeX delimiters and spacing macros,
 numbering and evaluation prompts do not matter) and group duplicates into clusters. One row per cluster
-survives, chosen by a fixed rule so reruns agree: the most correct generations (`correctness_count`, when
-`prefer_correct` is on; a missing count counts as 0), then the lowest `uuid`, then the earliest row. The others
+survives, chosen by a fixed rule so reruns agree: in a mixed recipe the row of the source listed first in
+`sources:` (the engine adds the rows' `dataset_rank`), then the most correct generations
+(`correctness_count`, when `prefer_correct` is on; a missing count counts as 0), then the lowest `uuid`,
+then the earliest row. The others
 are dropped with reason `duplicate` / `near_duplicate`; the detail names the survivor and the cluster, and
 `info` holds `{cluster, survivor, similarity}` (similarity: 1.0 for exact duplicates; for near duplicates the
 exact character-gram Jaccard similarity to the survivor, or the MinHash estimate under `scheme: minhash`).
@@ -115,7 +117,8 @@ class _Dedup(GlobalFilter[D]):
             correct = frame["correctness_count"].fill_null(0).to_numpy()
         else:
             correct = np.zeros(n, dtype=np.int64)
-        order = sorted(range(n), key=lambda i: (labels[i], -int(correct[i]), uuids[i], i))
+        ranks = frame["dataset_rank"].to_numpy() if "dataset_rank" in frame.columns else np.zeros(n, np.int64)
+        order = sorted(range(n), key=lambda i: (labels[i], int(ranks[i]), -int(correct[i]), uuids[i], i))
         verdicts: list[Verdict] = [KEEP] * n
         cluster_ids: dict[int, int] = {}
         survivor = -1

@@ -32,6 +32,7 @@ class ThinkFormatParams(FilterParams):
 class ThinkFormat(TraceFilter[ThinkFormatParams]):
     """Exactly one leading `<think>...</think>` with reasoning inside, a boxed answer after it, bounded length."""
 
+    reads_think = True  # refused for a source whose generations are not reasoning traces
 
 
     def _normalized(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -26,12 +27,14 @@ def on_sample(name: str, out: Path, size: int | None = None) -> Recipe:
     return recipe
 
 
-@pytest.mark.slow
-def test_45k_recipe_catches_every_planted_defect_and_nothing_else(tmp_path: Path) -> None:
-    result = run_recipe(on_sample("openr1-math-45k.yaml", tmp_path / "45k"))
+def _planted_check(recipe: Recipe, out: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """Run `recipe` on the sample: every planted row that one of its filters is meant for is rejected, by
+    such a filter, and no other row is. Returns (stats, filter by rejected uuid, the planted rows)."""
+    result = run_recipe(recipe)
     manifest = json.loads(next((cache_root() / "sample").glob("*.planted.json")).read_text())
-    planted = manifest["planted"]
-    rejected = pl.read_parquet(tmp_path / "45k" / "rejections.parquet").filter(pl.col("filter") != "sample")
+    names = {step.name for step in recipe.steps}
+    planted = {u: e for u, e in manifest["planted"].items() if names & set(e["filters"])}
+    rejected = pl.read_parquet(out / "rejections.parquet").filter(pl.col("filter") != "sample")
     by_uuid = dict(zip(rejected["uuid"].to_list(), rejected["filter"].to_list()))
     unplanted = rejected.filter(~pl.col("uuid").is_in(list(planted)))
     kept = sorted(set(planted) - set(by_uuid))
@@ -41,7 +44,15 @@ def test_45k_recipe_catches_every_planted_defect_and_nothing_else(tmp_path: Path
     )
     wrong = {u: (planted[u]["kind"], f) for u, f in by_uuid.items() if f not in planted[u]["filters"]}
     assert wrong == {}
-    funnel = {entry["filter"]: entry for entry in result.stats["funnel"]}
+    return result.stats, by_uuid, planted
+
+
+@pytest.mark.slow
+def test_45k_recipe_catches_every_planted_defect_and_nothing_else(tmp_path: Path) -> None:
+    stats, by_uuid, planted = _planted_check(
+        on_sample("openr1-math-45k.yaml", tmp_path / "45k"), tmp_path / "45k"
+    )
+    funnel = {entry["filter"]: entry for entry in stats["funnel"]}
     kinds_by_filter: dict[str, set[str]] = {}
     for uuid, name in by_uuid.items():
         kinds_by_filter.setdefault(name, set()).add(planted[uuid]["kind"])
@@ -58,6 +69,19 @@ def test_45k_recipe_catches_every_planted_defect_and_nothing_else(tmp_path: Path
     assert "token_heavy" in kinds_by_filter["token_length"]
     assert funnel["decontaminate"]["dropped"] == {"contaminated": 48}
     assert (tmp_path / "45k" / "README.md").read_text().count("decontaminat") > 0
+
+
+@pytest.mark.slow
+def test_quality_recipe_drops_only_the_planted_loops_and_script_switches(tmp_path: Path) -> None:
+    out = tmp_path / "quality"
+    stats, by_uuid, planted = _planted_check(on_sample("openr1-math-45k-quality.yaml", out), out)
+    funnel = {entry["filter"]: entry for entry in stats["funnel"]}
+    kinds = {
+        name: {planted[u]["kind"] for u, f in by_uuid.items() if f == name} for name in set(by_uuid.values())
+    }
+    assert kinds["repetition"] == {"looping"} and kinds["language_mix"] == {"mixed_script"}
+    assert funnel["repetition"]["dropped"] == {"repetition_loop": 18}
+    assert funnel["language_mix"]["dropped"] == {"script_switch": 18}
 
 
 @pytest.mark.slow
@@ -103,3 +127,25 @@ def test_quality_recipe_is_the_45k_chain_with_two_trace_filters() -> None:
     assert [s.params_dict() for s in shared] == [s.params_dict() for s in base.steps]
     a, b = base.resolved(), quality.resolved()
     assert {key for key in a if a[key] != b[key]} == {"name", "description", "filters", "output", "card"}
+
+
+def test_shipped_mixed_recipe_runs_on_the_sample_and_a_fixture(tmp_path: Path) -> None:
+    fixture = RECIPES.parent / "tests" / "data" / "sources" / "openmathreasoning.jsonl"
+    recipe = load_recipe(RECIPES / "openr1-openmathreasoning-mix.yaml").with_overrides(
+        named_sources={"openr1": SourceSpec(sample=True, rows=400), "omr": SourceSpec(path=str(fixture))},
+        out=str(tmp_path / "mix"),
+        allow_smaller=True,
+    )
+    stats = run_recipe(recipe).stats
+    parts = {p["name"]: p for p in stats["sources"]}
+    assert parts["omr"]["schema"] == "openmathreasoning" and parts["omr"]["rows"] == 12
+    assert [s["filter"] for s in parts["omr"]["funnel"][:2]] == ["question_type", "pass_rate"]
+    assert (
+        sum(p["train"] + p["test"] for p in parts.values()) == stats["rows"]["train"] + stats["rows"]["test"]
+    )
+    assert parts["omr"]["pool"] > 0 and parts["openr1"]["pool"] > 0
+    card = (tmp_path / "mix" / "README.md").read_text(encoding="utf-8")
+    assert (
+        "`openr1` (schema `openr1`, weight 2)" in card
+        and "`omr` (schema `openmathreasoning`, weight 1)" in card
+    )

@@ -32,6 +32,7 @@ def filter_alone(recipe_path: Path, index: int, source: Path, workers: int) -> d
     recipe = load_recipe(recipe_path).with_overrides(source=SourceSpec(path=str(source)), workers=workers)
     spec = recipe.model
     step = recipe.steps[index]
+    assert spec.source is not None  # the one source given above
     resolved = resolve_source(spec.source)
     table = SourceTable(resolved.files)
     started = time.perf_counter()

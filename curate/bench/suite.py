@@ -37,8 +37,11 @@ def default_recipe() -> Path:
     return Path(curate.__file__).resolve().parents[1] / "recipes" / "openr1-math-45k.yaml"
 
 
-# The parts of a benchmark besides the end-to-end run; `ray` runs when `ray_rows` is given.
-SECTIONS = ("scaling", "filters", "baseline", "kernels", "ray")
+# The parts of a benchmark besides the end-to-end run; `ray` and `presets` run when their rows are given.
+SECTIONS = ("scaling", "filters", "baseline", "kernels", "ray", "presets")
+# the OpenR1 chain the source schemas' recipes are compared with: the 45K chain plus the trace-quality filters
+# that their recipes have too
+QUALITY_RECIPE = "openr1-math-45k-quality.yaml"
 
 
 @dataclass
@@ -51,6 +54,7 @@ class BenchConfig:
     seed: int = 0
     recipe: Path = field(default_factory=default_recipe)
     ray_rows: int | None = None  # also time `--executor ray` on this many rows, beside the local executor
+    preset_rows: int | None = None  # also time each source schema's recipe on this many rows, beside OpenR1
     only: list[str] = field(default_factory=list)  # sections to run (empty: all but ray, ray with ray_rows)
 
     def scaling_sizes(self) -> list[int]:
@@ -58,8 +62,9 @@ class BenchConfig:
         return sorted({max(10, n) for n in sizes})
 
     def sections(self) -> set[str]:
-        chosen = set(self.only) if self.only else set(SECTIONS) - {"ray"}
-        return chosen | ({"ray"} if self.ray_rows and not self.only else set())
+        chosen = set(self.only) if self.only else set(SECTIONS) - {"ray", "presets"}
+        extra = {name for name, rows in (("ray", self.ray_rows), ("presets", self.preset_rows)) if rows}
+        return chosen | (extra if not self.only else set())
 
 
 # What the benchmark needs beyond curate's own dependencies (rensa is optional: its comparison is skipped).
@@ -118,6 +123,8 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
             section("scaling", _scaling(config, corpus, report["end_to_end"], scratch))
         if "ray" in sections:
             section("ray", _ray(config, scratch))
+        if "presets" in sections:
+            section("presets", _presets(config, scratch))
         if "filters" in sections:
             section("filters_alone", _filters_alone(config, recipe, corpus, scratch))
         if "baseline" in sections:
@@ -165,6 +172,49 @@ def _ray(config: BenchConfig, scratch: Path) -> dict[str, Any]:
         "ray_over_local": round(mean["ray"] / mean["local"], 3),
         "same_output": all(h == hashes[0] for h in hashes),
     }
+
+
+def _presets(config: BenchConfig, scratch: Path) -> dict[str, Any]:
+    """Each shipped source schema's recipe on the corpus rewritten in that schema, beside the OpenR1
+    trace-quality chain on the original rows: the same problems and generations, so the engine seconds compare
+    directly (per MB of the file's own text and per 1K rows are reported beside)."""
+    from curate.bench.schemas import RECIPES, convert
+
+    corpus = ensure_corpus(config.preset_rows or config.rows, config.seed, config.workers)
+    folder = config.recipe.parent
+
+    def timed(recipe: Path, source: Corpus, text_bytes: int) -> dict[str, Any]:
+        log.info("bench: %s on %d rows", recipe.name, source.rows)
+        run = curate_run(recipe, source, workers=config.workers, scratch=scratch)
+        seconds = run["engine_seconds"] or run["wall_s"]
+        return {
+            "recipe": recipe.name,
+            "rows": source.rows,
+            "text_mb": round(text_bytes / 1e6, 1),
+            "wall_s": run["wall_s"],
+            "engine_s": round(seconds, 2),
+            "s_per_text_mb": round(seconds / max(text_bytes / 1e6, 1e-9), 4),
+            "s_per_1k_rows": round(1000 * seconds / max(source.rows, 1), 4),
+            "rows_out": run["rows_out"],
+            "peak_rss_tree_mb": run["peak_rss_tree_mb"],
+        }
+
+    # OpenR1 first and last, the mean its reference: drift in the machine's load weighs on both sides alike
+    first = timed(folder / QUALITY_RECIPE, corpus, corpus.total_text_bytes)
+    runs = []
+    for preset, recipe in RECIPES.items():
+        converted = convert(corpus, preset, scratch / f"{preset}.parquet")
+        runs.append({"preset": preset, **timed(folder / recipe, converted, converted.total_text_bytes)})
+        converted.path.unlink()
+    last = timed(folder / QUALITY_RECIPE, corpus, corpus.total_text_bytes)
+    openr1 = {**first, "runs_engine_s": [first["engine_s"], last["engine_s"]]}
+    for key in ("engine_s", "s_per_text_mb", "s_per_1k_rows"):
+        openr1[key] = round((first[key] + last[key]) / 2, 4)
+    for run in runs:
+        run["over_openr1"] = round(run["engine_s"] / openr1["engine_s"], 3)
+        run["per_text_mb_over_openr1"] = round(run["s_per_text_mb"] / openr1["s_per_text_mb"], 3)
+        run["per_row_over_openr1"] = round(run["s_per_1k_rows"] / openr1["s_per_1k_rows"], 3)
+    return {"rows": corpus.rows, "openr1": openr1, "runs": runs}
 
 
 def _scaling(

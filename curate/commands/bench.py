@@ -78,11 +78,19 @@ def bench(
         min=10,
         help="Also run the recipe with --executor ray on this many rows, back to back with the local executor.",
     ),
+    preset_rows: int | None = typer.Option(
+        None,
+        "--preset-rows",
+        min=10,
+        help="Also run each shipped source schema's recipe on this many rows rewritten in its schema, beside "
+        "the OpenR1 trace-quality chain on the same text.",
+    ),
     only: str | None = typer.Option(
         None,
         "--only",
         help="Run only these parts besides the end-to-end run, e.g. scaling,ray "
-        "(scaling, filters, baseline, kernels, ray; default: all but ray, and ray with --ray-rows).",
+        "(scaling, filters, baseline, kernels, ray, presets; default: all but ray and presets, and those "
+        "with --ray-rows / --preset-rows).",
     ),
 ) -> None:
     """Benchmark the 45K recipe on a generated corpus: end to end (wall, rows/s, MB/s, peak RSS of the whole
@@ -104,6 +112,7 @@ def bench(
         workers=workers or usable_cores(),
         seed=seed,
         ray_rows=ray_rows,
+        preset_rows=preset_rows,
         only=_sections(only),
     )
     names = ["bench.md", "bench.json"]

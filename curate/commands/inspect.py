@@ -35,7 +35,7 @@ def inspect(
     for entry in stats["funnel"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in entry.get("dropped", {}).items())
         table.add_row(
-            str(entry["filter"]),
+            f"{entry['source']}/{entry['filter']}" if entry.get("source") else str(entry["filter"]),
             str(entry.get("level", "")),
             str(entry["rows_in"]),
             str(entry["rows_out"]),

@@ -17,10 +17,11 @@ def register(app: typer.Typer) -> None:
 
 def run(
     recipe: Path = typer.Argument(..., help="Recipe YAML file."),
-    source: str | None = typer.Option(
-        None,
+    source: list[str] = typer.Option(
+        [],
         "--source",
-        help="Override the source: `sample`, `sample:ROWS`, a path or glob, or OWNER/NAME[:CONFIG][@REV].",
+        help="Override the source: `sample`, `sample:ROWS`, a path or glob, or OWNER/NAME[:CONFIG][@REV]; "
+        "for a mixed recipe NAME=SOURCE, once per source to replace. The recipe's `schema:` is kept.",
     ),
     out: str | None = typer.Option(None, "--out", help="Override output.dir."),
     workers: int | None = typer.Option(
@@ -48,10 +49,12 @@ def run(
 ) -> None:
     """Run a recipe: filter, sample, and write verl-ready parquet plus the data card."""
     from curate.engine import run_recipe
-    from curate.recipe import load_recipe, parse_source_override
+    from curate.recipe import load_recipe, parse_source_overrides
 
+    single, named = parse_source_overrides(source)
     loaded = load_recipe(recipe).with_overrides(
-        source=parse_source_override(source) if source else None,
+        source=single,
+        named_sources=named,
         out=out,
         workers=workers,
         executor=executor,
@@ -68,19 +71,29 @@ def run(
 def validate(recipe: Path = typer.Argument(..., help="Recipe YAML file.")) -> None:
     """Check a recipe (names, parameters, types, files, the source path and the output folder) without
     reading any data: what `curate run` would refuse, `validate` refuses."""
+    from curate.mix import check_headers
     from curate.ownership import check_output, protected_paths
     from curate.recipe import load_recipe
     from curate.source import local_files
 
     loaded = load_recipe(recipe)
     spec = loaded.model
-    if spec.source.kind == "path":
-        local_files(spec.source.path or "")
+    for source in loaded.sources:
+        if source.spec.kind == "path":
+            local_files(source.spec.path or "")
+    check_headers(loaded)
     keep_clear_of, inside_forbidden = protected_paths(loaded)
     check_output(
         spec.output.dir, command="run", keep_clear_of=keep_clear_of, inside_forbidden=inside_forbidden
     )
-    typer.echo(f"{recipe}: ok ({len(loaded.steps)} filters: {', '.join(s.name for s in loaded.steps)})")
+    steps = loaded.all_steps()
+    names = ", ".join(f"{owner}/{s.name}" if owner else s.name for owner, s in steps)
+    mix = (
+        f"; {len(loaded.sources)} sources: {', '.join(s.name for s in loaded.sources)}"
+        if loaded.mixed
+        else ""
+    )
+    typer.echo(f"{recipe}: ok ({len(steps)} filters: {names}{mix})")
 
 
 def list_filters() -> None:

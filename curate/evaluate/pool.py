@@ -99,15 +99,22 @@ def _output_rows(output: RunOutput, split: str) -> Iterator[tuple[str, str, str]
 
 def _source_rows(target: str) -> Iterator[tuple[str, str, str]]:
     """Every row of a recipe's source, or of a source given as `--source` takes it."""
-    from curate.recipe import load_recipe, parse_source_override
-    from curate.source import resolve_source
-    from curate.table import SourceTable
+    from curate.executors import make_executor
+    from curate.mix import open_sources
+    from curate.recipe import load_recipe, parse_recipe, parse_source_override
+    from curate.spill import spill_folder
 
     if target.endswith((".yaml", ".yml")) and Path(target).is_file():
-        spec = load_recipe(target).model.source
+        recipe = load_recipe(target)
     else:
-        spec = parse_source_override(target)
-    table = SourceTable(resolve_source(spec).files)
-    table.check_columns({c: "curate eval suite" for c in ("uuid", "problem", "answer")})
-    for frame in table.iter_rows(["uuid", "problem", "answer"]):
-        yield from frame.select("uuid", "problem", "answer").iter_rows()
+        recipe = parse_recipe("name: pool\noutput: {dir: unused}\nsource: {sample: true}\n")
+        recipe = recipe.with_overrides(source=parse_source_override(target))
+    sources = open_sources(recipe)
+    executor = make_executor("local", None, None)
+    try:
+        with spill_folder() as folder:
+            sources.check({None: {c: "curate eval suite" for c in ("uuid", "problem", "answer")}}, executor, folder)
+            for frame in sources.table.iter_rows(["uuid", "problem", "answer"]):
+                yield from frame.select("uuid", "problem", "answer").iter_rows()
+    finally:
+        executor.close()

@@ -53,6 +53,15 @@ KINDS: dict[str, tuple[tuple[str, ...], str]] = {
         "every generation under 60,000 characters but over 16,384 Qwen3 tokens (digit-dense reasoning)",
     ),
     "finish_reason_missing": (("finish_reason",), "finish_reasons are null"),
+    "looping": (
+        ("repetition",),
+        "every generation loops: a paragraph of its reasoning written three to five times back to back, or "
+        "a 'Wait, let me recheck' cycle around one step going round four to six times",
+    ),
+    "mixed_script": (
+        ("language_mix",),
+        "every generation's reasoning switches into another script for a paragraph (Chinese or Russian)",
+    ),
     "mcq": (("question_type",), "a multiple-choice question"),
     "proof": (("question_type", "correctness_count", "answer_verify", "think_format"), "a proof problem"),
 }

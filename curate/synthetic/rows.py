@@ -50,6 +50,8 @@ PER_CHUNK = {
     "overlong": 6,
     "token_heavy": 6,
     "finish_reason_missing": 4,
+    "looping": 6,
+    "mixed_script": 6,
     "mcq": 60,
     "proof": 20,
 }
@@ -339,6 +341,9 @@ def _plan(r: Random, kind: str, base: Base, n: int) -> list[tuple[traces.GenSpec
             plan.append((spec(r.randint(46_000, 57_000), gold, mode="digits"), True, True))
         elif kind == "proof":
             plan.append((spec(length, gold, mode="proof"), False, None))
+        elif kind in ("looping", "mixed_script"):  # right and short enough: only the trace filters drop it
+            mode = "loop" if kind == "looping" else "mixed"
+            plan.append((spec(min(length, CLEAN_MAX_CHARS), gold, mode=mode), True, True))
         else:
             roll = r.random()
             if roll < 0.12:

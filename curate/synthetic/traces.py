@@ -4,16 +4,22 @@ A trace is assembled from paragraphs: an opening that restates the task, the row
 steps and checks, with the problem's numbers), and R1's habits in between ("Wait,", "Hmm,", re-checks,
 second methods), until the drawn length is reached; then a conclusion, `**Final Answer**` with the boxed
 answer, `</think>`, and a shorter written solution. The row's pieces are built once and drawn for each
-generation with indices drawn in bulk, so one core writes 70-100 MB of text a second while no two traces
-of a row are alike.
+generation with indices drawn in bulk, so no two traces of a row are alike.
+
+A trace does not repeat itself, as the `repetition` filter would see it: the row's own material is used at
+most twice per trace, never twice in a row, and a long trace goes on with trial computations on fresh numbers
+(`TRIALS`); the habits are walked without repeats, none sharing a sentence with the three before it
+(`HABIT_WALKS`). Loops are planted on purpose only (`looping`).
 
 `render` also produces the defective shapes the sample plants (truncated, two think blocks, empty reasoning,
-no boxed answer, a final box that contradicts the reasoning, digit-dense overlong reasoning).
+no boxed answer, a final box that contradicts the reasoning, digit-dense overlong reasoning, a loop, a
+paragraph in another script).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from operator import itemgetter
@@ -111,15 +117,15 @@ REFLECT = (
     "Let me go through this again more slowly.",
     "Is there another way to approach this?",
     "Maybe I'm overcomplicating this.",
-    "Let me re-read the problem statement to make sure I understood it correctly.",
+    "Let me re-read the problem statement to be sure.",
     "I should check whether I've used all the given information.",
-    "Let me write this out more carefully so I don't lose track.",
+    "Let me write this out more carefully.",
     "Maybe drawing a small table would help organize the numbers.",
-    "I think the key is to set this up correctly from the start.",
-    "Let me see if the problem has any hidden conditions I'm missing.",
-    "It's easy to mix up the quantities here, so let me name them explicitly.",
+    "The key is setting this up correctly.",
+    "Are there hidden conditions I'm missing?",
+    "Let me name the quantities explicitly.",
     "Let me think about whether the answer should be an integer.",
-    "I might have misread something, so let me look at the wording again.",
+    "Let me look at the wording again.",
 )
 CONFIRM = (
     "Yes, that checks out.",
@@ -149,21 +155,21 @@ DOUBT = (
 )
 PLAN = (
     "Let me try to set up the equations.",
-    "First, I should figure out what quantities are given and what is asked.",
+    "First: what is given, and what is asked?",
     "Maybe it's easier to work backwards from what we need.",
     "Let me write down what we know.",
-    "Let me try plugging in some small cases to see a pattern.",
+    "Let me try some small cases.",
     "Maybe I can simplify the expression before computing anything.",
     "Let me define variables for the unknowns.",
-    "I think a cleaner approach is to use the standard formula directly.",
+    "A cleaner approach: the standard formula.",
     "Let me break this into smaller steps.",
     "Perhaps I should check the boundary cases first.",
     "Let me organize the computation step by step.",
-    "It might help to estimate the answer first, so I know roughly what to expect.",
+    "Let me estimate the answer first.",
 )
 ALTERNATIVE = (
     "Alternatively, I could approach this differently.",
-    "Another way to think about it is to go back to the definitions.",
+    "Another way: back to the definitions.",
     "Let me try a different method to confirm.",
     "Alternatively, maybe there's a symmetry argument.",
     "Another approach: compute everything directly instead of using the shortcut.",
@@ -187,8 +193,16 @@ SOLUTION_INTROS = (
     "To solve the problem, we analyze the given information.",
     "Let us compute {gist}.",
 )
+# Paragraphs in another script, as a reasoning model drifts into mid-trace (the planted `mixed_script` rows).
+FOREIGN = (
+    "所以我们需要重新检查这个计算。首先，把两边同时乘以二，然后把所有的项移到左边，最后合并同类项，"
+    "这样就可以得到一个更简单的方程。",
+    "等一下，这里好像有问题。让我再仔细看看题目的条件，确认每一个数字都用对了，然后重新计算一遍。",
+    "嗯，我觉得这个方法是对的，但是为了保险起见，我再用另一种方法验证一下结果是否一致。",
+    "Подождите, давайте ещё раз проверим это вычисление: перенесём все члены в левую часть и упростим.",
+)
 _DOLLARS = re.compile(r"\$([^$]+)\$")
-_MATH = re.compile(r"\$([^$]{12,})\$|\\\( (.{12,}?) \\\)")
+_MATH = re.compile(r"(\$([^$]{12,})\$|\\\( (.{12,}?) \\\))")
 
 
 def _generic_bank(seed: int = 20250210, size: int = 6000) -> tuple[str, ...]:
@@ -213,8 +227,9 @@ def _generic_bank(seed: int = 20250210, size: int = 6000) -> tuple[str, ...]:
     def habit() -> str:
         return " ".join(r.choice(part) for part in r.choice(patterns))
 
-    bank = {" ".join(habit() for _ in range(r.randint(1, 2))) for _ in range(size)}
-    return tuple(sorted(bank))
+    bank = sorted({" ".join(habit() for _ in range(r.randint(1, 2))) for _ in range(size)})
+    r.shuffle(bank)  # neighbours in sorted order share their first sentence; a walk through it must not
+    return tuple(bank)
 
 
 OWN_SHARE = 0.6  # share of the middle pieces taken from the row's own derivation (the rest: R1's habits)
@@ -225,6 +240,28 @@ PARAGRAPH_BREAK = 0.4  # chance that a piece ends its paragraph (otherwise the n
 GENERIC = _generic_bank()
 # each habit twice: continuing its paragraph, then ending it (index i + len(GENERIC) * ends_paragraph)
 GENERIC_PIECES = tuple(p + " " for p in GENERIC) + tuple(p + "\n\n" for p in GENERIC)
+_SENTENCE = re.compile(r"(?<=[.?])\s+")
+
+
+def _habit_walks(count: int = 8, recent: int = 3) -> tuple[np.ndarray, ...]:
+    """Orders to draw the bank's habits in, one per stride coprime with its size, each visiting a habit at
+    most once and leaving out any that shares a sentence with one of the `recent` habits before it: habits
+    drawn close together never repeat a sentence, which reads as a loop. Deterministic, built at import."""
+    sentences = [frozenset(_SENTENCE.split(h)) for h in GENERIC]
+    n = len(GENERIC)
+    strides = itertools.islice((k for k in range(n // 3, n) if math.gcd(k, n) == 1), count)
+    walks = []
+    for stride in strides:
+        order: list[int] = []
+        for i in range(n):
+            index = i * stride % n
+            if not any(sentences[index] & sentences[j] for j in order[-recent:]):
+                order.append(index)
+        walks.append(np.asarray(order, dtype=np.int64))
+    return tuple(walks)
+
+
+HABIT_WALKS = _habit_walks()
 GENERIC_LEN = np.fromiter(map(len, GENERIC_PIECES), dtype=np.int64, count=len(GENERIC_PIECES))
 
 
@@ -235,9 +272,31 @@ OWN_LEADS: tuple[tuple[str, bool], ...] = (
     *((h + " ", False) for h in HESITATE),
     *(("", False),) * 12,
 )
-OWN_POOL_PER_UNIT, OWN_POOL_MAX = 6, 96
+OWN_POOL_MAX = 96  # most own pieces of a row (each unit at most twice)
+TRIAL_CHARS = 120  # about the length of one trial computation
+FRESH_HABITS = 0.6  # share of the own slots past the row's own pieces that take a habit, not a trial
 OWN_TAILS = (*(" " + c for c in CONFIRM), *("",) * 20)
 SEPARATORS = (" ", " ", " ", "\n\n", "\n\n")  # about PARAGRAPH_BREAK of the pieces end a paragraph
+# Trial computations (`RowTraces._trials`): each starts and ends with a number and has fewer than 12 fixed
+# words between two numbers, so no two trials share a 12-word sequence (the `repetition` filter's n-gram).
+TRIALS = (
+    "{a} against {b}: {a} * {b} = {ab}, plus {c} gives {abc}, so {verdict} for {a}.",
+    "{a} squared is {a2}, and over {b} that is about {q}; {verdict} ({c}).",
+    "n = {n}: n^2 + {c} = {n2}; n = {m}: {m2}. {verdict} at {n}.",
+    "{a}/{b} is roughly {q}, so the scale is right; {verdict} for {c}.",
+    "{b} + {c} = {bc}, and {bc} times {a} is {bca}: {verdict}, {bc}.",
+    "{a} - {b} = {d}, and {a} + {b} + {c} = {s3}; {verdict}, {s3}.",
+    "{b} groups of {a} make {ab}, and with {c} more, {abc}; {verdict}, {b}.",
+)
+VERDICTS = (
+    "that does not fit",
+    "not what we need",
+    "close, but no",
+    "consistent with the setup",
+    "that rules this case out",
+    "that case fails",
+    "it matches so far",
+)
 STEP_REMARKS = (
     "",
     "",
@@ -274,7 +333,7 @@ class GenSpec:
     length: int
     box: str
     final: str
-    mode: str = "complete"  # complete | truncated | double | empty | unboxed | digits | proof
+    mode: str = "complete"  # complete | truncated | double | empty | unboxed | digits | proof | loop | mixed
     answer_note: str = ""
 
 
@@ -358,21 +417,30 @@ class RowTraces:
         self.latex_parens = r.random() < 0.5
         self.steps = tuple(self._math(s) for s in ctx.steps)
         self.checks = tuple(self._math(c) for c in ctx.checks)
-        units = [*self.steps, *self.steps, *self.checks, *number_facts(ctx.numbers)]
-        units.extend(a + " " + b for a, b in itertools.pairwise(self.steps))
+        units = [*dict.fromkeys([*self.steps, *self.checks, *number_facts(ctx.numbers)])]
         self.units = tuple(units)
         self.verifications = tuple(f"**Verification**: {c}" for c in self.checks)
-        self.extras = tuple(f"**Check**: {u}" for u in dict.fromkeys(units[len(self.steps) :]))
+        self.extras = tuple(
+            f"**Check**: {u}" for u in units[len(dict.fromkeys([*self.steps, *self.checks])) :]
+        )
         # after "So " or "Then " a unit continues in lower case; one that opens with a connective itself
         # keeps its own opening instead of taking the lead-in
         low = [u if u.startswith(_CONNECTIVE) else u[0].lower() + u[1:] for u in units]
         bare = [u.startswith(_CONNECTIVE) for u in units]
-        # the row's own pieces: each unit several times, with a different lead-in and reaction each time
-        size = min(OWN_POOL_MAX, OWN_POOL_PER_UNIT * len(units))
-        draws = rng.integers(0, 1 << 30, (4, size)) % np.array(
-            [[len(units)], [len(OWN_LEADS)], [len(OWN_TAILS)], [len(SEPARATORS)]]
-        )
-        unit, lead, tail, sep = draws.tolist()
+        # the row's own pieces: each unit at most twice, each time with its own lead-in and reaction. The
+        # first pass is a fresh order with the checks and facts first (the trace has just written the steps
+        # out); the second is the first rotated by half, so a unit comes back half a pass later, never twice
+        # in a row
+        steps = len(dict.fromkeys(self.steps))  # the steps open `units`
+        order = (steps + rng.permutation(len(units) - steps)).tolist() + rng.permutation(steps).tolist()
+        self.fresh_units = len(units) - steps
+        half = len(order) // 2
+        unit = (order + order[half:] + order[:half] if len(units) >= 6 else order)[:OWN_POOL_MAX]
+        size = len(unit)
+        lead, tail, sep = (
+            rng.integers(0, 1 << 30, (3, size))
+            % np.array([[len(OWN_LEADS)], [len(OWN_TAILS)], [len(SEPARATORS)]])
+        ).tolist()
         leads, tails = OWN_LEADS, OWN_TAILS
         own = tuple(
             [
@@ -387,6 +455,53 @@ class RowTraces:
             [np.fromiter(map(len, own), dtype=np.int64, count=len(own)), GENERIC_LEN]
         )
         self.quote = _first_sentence(ctx.problem)
+        self.ints = [int(n) for n in ctx.numbers if n.isdigit() and 0 < int(n) < 100_000]
+
+    def _trials(self, count: int) -> list[str]:
+        """Trial computations with fresh numbers, as R1 tries cases and estimates once its derivation is
+        written out: what a long trace adds instead of copying its own steps again. Drawn in bulk."""
+        rng, ints = self.rng, self.ints
+        draws = rng.integers(0, 1 << 30, (6, count))
+        a = (
+            np.asarray(ints, dtype=np.int64)[draws[0] % len(ints)] + draws[1] % 40
+            if ints
+            else 2 + draws[0] % 997
+        )
+        b, c = 2 + draws[1] % 98, 1 + draws[2] % 60
+        n2, m2 = b * b + c, (b + 1) * (b + 1) + c
+        out = []
+        for ai, bi, ci, n2i, m2i, t, v, sep in zip(
+            a.tolist(),
+            b.tolist(),
+            c.tolist(),
+            n2.tolist(),
+            m2.tolist(),
+            (draws[3] % len(TRIALS)).tolist(),
+            (draws[4] % len(VERDICTS)).tolist(),
+            (draws[5] % len(SEPARATORS)).tolist(),
+        ):
+            out.append(
+                TRIALS[t].format(
+                    a=ai,
+                    b=bi,
+                    c=ci,
+                    ab=ai * bi,
+                    abc=ai * bi + ci,
+                    a2=ai * ai,
+                    q=f"{ai / bi:.3f}",
+                    n=bi,
+                    n2=n2i,
+                    m=bi + 1,
+                    m2=m2i,
+                    d=abs(ai - bi),
+                    bc=bi + ci,
+                    bca=(bi + ci) * ai,
+                    s3=ai + bi + ci,
+                    verdict=VERDICTS[v],
+                )
+                + SEPARATORS[sep]
+            )
+        return out
 
     def _math(self, text: str) -> str:
         return _DOLLARS.sub(r"\\( \1 \\)", text) if self.latex_parens else text
@@ -406,19 +521,39 @@ class RowTraces:
         ]
         total = sum(len(p) for p in pieces)
         rng, n_own, n_gen = self.rng, self.n_own, len(GENERIC)
+        # the own pieces are walked in order from a random start (the steps were just written: start past
+        # them); once they are used up, the row's own slots get fresh trial computations
+        start, used = int(rng.integers(0, max(1, min(n_own, self.fresh_units - 2)))), 0
+        # the habits likewise, with a stride through the bank: none comes back within a generation
+        walk_of = HABIT_WALKS[int(rng.integers(0, len(HABIT_WALKS)))]
+        first, habits = int(rng.integers(0, walk_of.size)), 0
         while total < target:
             k = int((target - total) / 110) + 8
             u = rng.random((3, k))
+            own = u[0] < OWN_SHARE
+            walk = used + np.cumsum(own) - 1
+            # past the row's own pieces, a slot takes a trial or (number-free, like most of a trace) a habit
+            as_habit = ~own | ((walk >= n_own) & (u[1] < FRESH_HABITS))
+            habit = habits + np.cumsum(as_habit) - 1
             idx = np.where(
-                u[0] < OWN_SHARE,
-                (u[1] * n_own).astype(np.int64),
-                n_own + (u[1] * n_gen).astype(np.int64) + (u[2] < PARAGRAPH_BREAK) * n_gen,
+                as_habit,
+                n_own + walk_of[(first + habit) % walk_of.size] + (u[2] < PARAGRAPH_BREAK) * n_gen,
+                np.where(walk < n_own, (start + walk) % n_own, -1),
             )
-            cum = np.cumsum(self.piece_len[idx])
+            fresh = idx < 0
+            lengths = np.where(fresh, TRIAL_CHARS, self.piece_len[np.maximum(idx, 0)])
+            cum = np.cumsum(lengths)
             m = min(k, int(np.searchsorted(cum, target - total)) + 1)
-            chosen = itemgetter(*idx[:m].tolist())(self.pieces)
-            pieces.extend(chosen if m > 1 else (chosen,))
-            total += int(cum[m - 1])
+            used += int(own[:m].sum())
+            habits += int(as_habit[:m].sum())
+            if fresh[:m].any():
+                trials = iter(self._trials(int(fresh[:m].sum())))
+                chosen = [self.pieces[i] if i >= 0 else next(trials) for i in idx[:m].tolist()]
+            else:
+                picked = itemgetter(*idx[:m].tolist())(self.pieces)
+                chosen = list(picked) if m > 1 else [picked]
+            pieces.extend(chosen)
+            total += sum(map(len, chosen)) if fresh[:m].any() else int(cum[m - 1])
         notes = r.sample(ANSWER_NOTES, min(len(ANSWER_NOTES), 1 + len(pieces) // 60))
         for note in notes:
             at = r.randrange(len(self.steps), len(pieces) + 1)
@@ -458,9 +593,10 @@ class RowTraces:
         headed = r.random() < 0.5
         for i, (title, step) in enumerate(zip(titles, self.steps), 1):
             text = f"### Step {i}: {title}\n\n{step}" if headed else f"{i}. **{title}**: {step}"
-            math = [a or b for a, b in _MATH.findall(step)]
-            if math and r.random() < 0.7:
-                text += f"\n\n\\[\n{max(math, key=len)}\n\\]"
+            math = [(a or b, whole) for whole, a, b in _MATH.findall(step)]
+            if math and r.random() < 0.7:  # the longest formula displayed in place of its inline form
+                formula, inline = max(math, key=lambda m: len(m[0]))
+                text = text.replace(inline, f"\n\n\\[\n{formula}\n\\]\n\n", 1).rstrip()
             parts.append(f"{text} {pick(r, STEP_REMARKS)}".rstrip())
         total = sum(len(p) + 2 for p in parts)
         start = int(r.random() * len(self.extras))
@@ -469,6 +605,12 @@ class RowTraces:
                 break
             parts.append(extra)
             total += len(extra) + 2
+        if total < target - 120:  # the row's material is used up: spot checks with fresh numbers
+            for trial in self._trials(min(40, (target - total) // TRIAL_CHARS)):
+                parts.append(f"**Check**: {trial.rstrip()}")
+                total += len(parts[-1]) + 2
+                if total >= target - 120:
+                    break
         if boxed:
             parts.append(
                 f"Thus, {gist} is \\(\\boxed{{{box}}}\\)."
@@ -519,9 +661,31 @@ def render(r: Random, rows: RowTraces, spec: GenSpec) -> str:
         head, tail = rows.think(r, think_len - sum(len(p) + 2 for p in extra), spec.box).split("\n\n", 1)
         return "<think>\n" + "\n\n".join((head, *extra, tail)) + f"\n</think>\n\n{solution}"
     parts = rows.think_parts(r, think_len, spec.box, boxed=boxed)
+    if spec.mode == "loop":
+        parts = looping(r, rows, parts)
+    elif spec.mode == "mixed":
+        parts.insert(2 + (len(parts) - 6) // 3, pick(r, FOREIGN) + "\n\n")
     if spec.mode == "proof":
         parts[-1] = "Hence the statement is proved."
     return "".join(("<think>\n", *parts, "\n</think>\n\n", solution))
+
+
+def looping(r: Random, rows: RowTraces, parts: list[str]) -> list[str]:
+    """The reasoning with a loop planted in its middle: its longest paragraph piece written three to five
+    times back to back, or a "Wait, let me recheck" cycle around one of its steps going round four to six
+    times (the two shapes `repetition` is meant to catch). At least 120 characters repeat after the first
+    copy, the filter's default loop length."""
+    middle = range(2, max(3, len(parts) - 4))
+    longest = max(middle, key=lambda i: len(parts[i]))
+    if r.random() < 0.5 and len(parts[longest].strip()) >= 80:
+        block = parts[longest].strip() + "\n\n"
+        copies = 3 + int(r.random() * 3)
+    else:
+        step = rows.steps[int(r.random() * len(rows.steps))]
+        block = f"Wait, let me recheck that. {step} {pick(r, RECHECK_LEADS)}Hmm, that gives the same thing again. "
+        copies = 4 + int(r.random() * 3)
+    at = middle[len(middle) // 2]
+    return [*parts[:at], block * copies, *parts[at:]]
 
 
 def last_box(text: str) -> str | None:

@@ -180,7 +180,7 @@ def test_missing_column_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CurateError) as info:
         run_recipe(load_recipe(recipe))
     message = str(info.value)
-    assert message.startswith(f"{tmp_path / 'src.parquet'}: column 'is_reasoning_complete' (needed by filter")
+    assert message.startswith(f"{tmp_path / 'src.parquet'}: column 'is_reasoning_complete' is missing (needed by filter")
     assert "\n" not in message
 
 

@@ -107,7 +107,7 @@ def test_a_worker_without_the_drivers_copy_reads_the_hub_file_at_the_locked_comm
         hub.seed("dataset", "acme/mini", {"README.md": card.encode(), "data/train-0.parquet": first})
         source = resolve_source(SourceSpec(dataset="acme/mini", config="default"))
         layout = SourceTable(source.files, hub=hub_locator(source.files, source.provenance)).layout()
-        assert layout.hub is not None and layout.hub[2] == ("data/train-0.parquet",)
+        assert layout.hub == (("acme/mini", source.provenance["commit"], "data/train-0.parquet"),)
         hub.seed("dataset", "acme/mini", {"data/train-0.parquet": newer}, message="newer rows")
         point_client_at(monkeypatch, hub.url, tmp_path / "worker-hf")  # another machine's cache
         elsewhere = replace(layout, files=(str(tmp_path / "not-on-this-node.parquet"),))

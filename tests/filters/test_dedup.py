@@ -80,6 +80,23 @@ def test_survivor_has_most_correct_generations_then_lowest_uuid() -> None:
     assert [uuids[i] for i, v in enumerate(verdicts) if not isinstance(v, Drop)] == ["a", "x"]
 
 
+def test_survivor_comes_from_the_earliest_source_of_a_mix_first() -> None:
+    problems = [PROBLEMS[0]] * 3 + [PROBLEMS[3]] * 2
+    uuids = ["a", "b", "c", "d", "e"]
+    base = frame(problems, uuids, [5, 0, 1, 0, 9])
+    ranked = base.with_columns(pl.Series("dataset_rank", [1, 1, 0, 2, 1], dtype=pl.Int64))
+    verdicts = ExactDedup().filter_all(ranked)
+    # the source listed first wins over more correct generations and a lower uuid
+    assert [uuids[i] for i, v in enumerate(verdicts) if not isinstance(v, Drop)] == ["c", "e"]
+    near = MinHashDedup(MinHashDedupParams(threshold=0.8)).filter_all(ranked)
+    assert [uuids[i] for i, v in enumerate(near) if not isinstance(v, Drop)] == ["c", "e"]
+    # without ranks (one source) the correctness rule decides as before
+    assert [uuids[i] for i, v in enumerate(ExactDedup().filter_all(base)) if not isinstance(v, Drop)] == [
+        "a",
+        "e",
+    ]
+
+
 def _jaccard(a: str, b: str) -> float:
     sa, sb = set(minhash.shingles(a, 5)), set(minhash.shingles(b, 5))
     return len(sa & sb) / len(sa | sb)
