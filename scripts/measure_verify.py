@@ -34,12 +34,12 @@ import platform
 import re
 import subprocess
 import sys
-import time
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from curate.mathcheck import Judge, Verifier, extract_boxed
+from curate.mathcheck import Verifier, extract_boxed
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "curate" / "data" / "benchmarks"
 REALDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "openr1_problems_with_regenerations.jsonl"
@@ -201,86 +201,37 @@ def workload(name: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def run_method(method: str, name: str) -> dict[str, Any]:
-    """One timed pass of `method` over workload `name`, in this (fresh) process."""
-    pairs = workload(name)
-    workers_cpu = 0.0
-    if method == "mathverify":
-        from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
-
-        config = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
-        parse("$1$", config)  # compile its regexes outside the timing, as the pool's warm-up does
-        cpu, start = time.process_time(), time.perf_counter()
-        for gold, pred in pairs:
-            gold_parsed = parse(f"${gold}$", config)
-            pred_parsed = parse(f"\\boxed{{{pred}}}", config)
-            verify(gold_parsed, pred_parsed)
-    elif method == "judge":
-        judge = Judge()
-        judge.check("1", "1")
-        ordered = sorted(pairs, key=lambda pair: pair[0])
-        cpu, start = time.process_time(), time.perf_counter()
-        for gold, pred in ordered:
-            judge.check(gold, pred)
-    else:
-        workers = int(method.split("-")[1])
-        with Verifier(workers=workers, timeout=30.0) as verifier:
-            verifier.verify_many([(str(k), str(k)) for k in range(workers * 2)])  # start and warm the pool
-            time.sleep(0.5)
-            pids = [w.process.pid for w in verifier._pool]
-            before = sum(_cpu_of(pid) for pid in pids) if Path("/proc").exists() else 0.0
-            cpu, start = time.process_time(), time.perf_counter()
-            verifier.verify_many(pairs)
-            wall = time.perf_counter() - start
-            after = sum(_cpu_of(w.process.pid) for w in verifier._pool) if Path("/proc").exists() else 0.0
-            workers_cpu = after - before
-            assert verifier.stats["restarts"] == 0, "a worker was restarted: the timing includes a timeout"
-        parent_cpu = time.process_time() - cpu
-        return {
-            "items": len(pairs),
-            "wall_s": wall,
-            "cpu_s": parent_cpu + workers_cpu,
-            "parent_cpu_s": parent_cpu,
-        }
-    wall = time.perf_counter() - start
-    return {"items": len(pairs), "wall_s": wall, "cpu_s": time.process_time() - cpu}
-
-
 def throughput(repeats: int, workers: int) -> dict[str, Any]:
-    methods = ["mathverify", "judge", "verifier-1", f"verifier-{workers}"]
-    methods = list(dict.fromkeys(methods))
+    """Each method timed by `curate bench`'s own child (`curate.bench.child.verify_method`), in a fresh
+    process per pass, best of `repeats` interleaved rounds."""
+    methods = list(dict.fromkeys(["mathverify", "judge", "verifier-1", f"verifier-{workers}"]))
     out: dict[str, Any] = {}
-    for name in ("short", "latex"):
-        best: dict[str, dict[str, Any]] = {}
-        for _ in range(repeats):
-            for method in methods:
-                child = subprocess.run(
-                    [sys.executable, __file__, "--run-method", method, "--workload", name],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
-                result = json.loads(child.stdout.strip().splitlines()[-1])
-                if method not in best or result["wall_s"] < best[method]["wall_s"]:
-                    best[method] = result
-        for result in best.values():
-            result["items_per_s"] = result["items"] / result["wall_s"]
-            result["cpu_ms_per_item"] = 1000 * result["cpu_s"] / result["items"]
-            result["cores_busy"] = result["cpu_s"] / result["wall_s"]
-            if "parent_cpu_s" in result:
-                result["parent_cpu_us_per_item"] = 1e6 * result["parent_cpu_s"] / result["items"]
-        pool = best[f"verifier-{workers}"]
-        out[name] = {
-            "methods": best,
-            "speedup_vs_mathverify": pool["items_per_s"] / best["mathverify"]["items_per_s"],
-            "scaling_1_to_n_workers": pool["items_per_s"] / best["verifier-1"]["items_per_s"],
-            "pool_cpu_overhead_vs_judge": best["verifier-1"]["cpu_s"] / best["judge"]["cpu_s"] - 1,
-        }
+    with tempfile.TemporaryDirectory(prefix="measure-verify-") as scratch:
+        for name in ("short", "latex"):
+            pairs = Path(scratch) / f"{name}.json"
+            pairs.write_text(json.dumps(workload(name)))
+            best: dict[str, dict[str, Any]] = {}
+            for _ in range(repeats):
+                for method in methods:
+                    result_file = Path(scratch) / f"{name}-{method}.json"
+                    command = [sys.executable, "-m", "curate.bench.child", "verify", method, str(pairs), str(result_file)]
+                    subprocess.run(command, check=True, capture_output=True, text=True)
+                    result = json.loads(result_file.read_text())
+                    if result.get("restarts"):
+                        raise SystemExit(f"{method}: a worker was restarted, so the timing includes a timeout")
+                    if method not in best or result["wall_s"] < best[method]["wall_s"]:
+                        best[method] = result
+            for result in best.values():
+                result["items_per_s"] = result["items"] / result["wall_s"]
+                result["cpu_ms_per_item"] = 1000 * result["cpu_s"] / result["items"]
+                result["cores_busy"] = result["cpu_s"] / result["wall_s"]
+            pool = best[f"verifier-{workers}"]
+            out[name] = {
+                "methods": best,
+                "speedup_vs_mathverify": pool["items_per_s"] / best["mathverify"]["items_per_s"],
+                "scaling_1_to_n_workers": pool["items_per_s"] / best["verifier-1"]["items_per_s"],
+                "pool_cpu_overhead_vs_judge": best["verifier-1"]["cpu_s"] / best["judge"]["cpu_s"] - 1,
+            }
     return out
 
 
@@ -349,12 +300,7 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-agreement", action="store_true")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--run-method", help=argparse.SUPPRESS)
-    parser.add_argument("--workload", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.run_method:
-        print(json.dumps(run_method(args.run_method, args.workload)))
-        return
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, {platform.python_implementation()} {platform.python_version()}",
         "load_average_before": os.getloadavg(),
@@ -363,16 +309,11 @@ def main() -> None:
         report["throughput"] = throughput(args.repeats, args.workers)
         for name, block in report["throughput"].items():
             print(f"\n{name} pairs ({block['methods']['mathverify']['items']} distinct):")
-            print(
-                f"  {'method':<14}{'items/s':>10}{'cores busy':>12}{'CPU ms/item':>14}{'parent CPU us/item':>21}"
-            )
+            print(f"  {'method':<14}{'items/s':>10}{'cores busy':>12}{'CPU ms/item':>14}")
             for method, result in block["methods"].items():
-                parent = (
-                    f"{result['parent_cpu_us_per_item']:>21.1f}" if "parent_cpu_us_per_item" in result else ""
-                )
                 print(
                     f"  {method:<14}{result['items_per_s']:>10.0f}{result['cores_busy']:>12.2f}"
-                    f"{result['cpu_ms_per_item']:>14.3f}{parent}"
+                    f"{result['cpu_ms_per_item']:>14.3f}"
                 )
             print(
                 f"  pool vs math-verify in-process: {block['speedup_vs_mathverify']:.2f}x; "
