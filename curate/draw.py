@@ -159,7 +159,9 @@ def _draw_mixed(
         order = rank(part, seed, weights, weight_by, stratify) if part.height else np.empty(0, np.int64)
         orders.append(order)
         ranked = pl.DataFrame({"row_id": order, "key": (np.arange(order.size) + 0.5) / float(share or 1)})
-        placed.append(ranked.join(part.select("row_id", "uuid"), on="row_id", how="left", maintain_order="left"))
+        # Sorted back to the ranked order after the join: polars before 1.18 has no `maintain_order` there.
+        joined = ranked.with_row_index("_at").join(part.select("row_id", "uuid"), on="row_id", how="left")
+        placed.append(joined.sort("_at").drop("_at"))
     interleaved = _by_key(pl.concat(placed))["row_id"].to_numpy()
     pool = interleaved.size
     if test_size > pool and not allow_smaller:
