@@ -47,6 +47,8 @@ from typing import Any, NamedTuple
 
 import xxhash
 
+from curate.cache import pid_alive
+
 log = logging.getLogger("curate")
 
 # Bump when anything below changes a verdict: wrapping, choice handling, math-verify options, statuses.
@@ -488,16 +490,6 @@ PHASE_GOLD, PHASE_PRED, PHASE_COMPARE = 1.0, 2.0, 3.0
 _READY = "ready"
 
 
-def _parent_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _worker_main(conn: mp_connection.Connection, progress: Any, parent_pid: int) -> None:
     """Verify batches until told to stop (None), the pipe closes, or the parent disappears."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills us
@@ -506,7 +498,7 @@ def _worker_main(conn: mp_connection.Connection, progress: Any, parent_pid: int)
     conn.send(_READY)
     while True:
         if not conn.poll(1.0):
-            if not _parent_alive(parent_pid):
+            if not pid_alive(parent_pid):
                 return
             continue
         try:
