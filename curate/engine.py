@@ -26,7 +26,7 @@ from curate.executors import Executor, make_executor
 from curate.filters import Filter, FilterContext, TraceFilter
 from curate.formatting import format_kwargs
 from curate.mix import Sources, merge_chain_funnels, needed_columns, open_sources
-from curate.outputs import SPLIT_SCHEMA, RunOutput, run_files, split_schema, versions
+from curate.outputs import RunOutput, run_files, split_schema, versions
 from curate.ownership import OutputFolder, claim, protected_paths
 from curate.recipe import FilterStep, Recipe, dump_yaml
 from curate.source import ResolvedSource
@@ -71,7 +71,8 @@ class RunResult:
         import datasets
 
         batches = list(self.output.split_batches(name))
-        return datasets.Dataset(pa.concat_tables(batches) if batches else SPLIT_SCHEMA.empty_table())
+        empty = split_schema("dataset" in self.stats.get("columns", [])).empty_table()  # a mix's rows carry `dataset`
+        return datasets.Dataset(pa.concat_tables(batches) if batches else empty)
 
 
 def filter_context(recipe: Recipe, workers: int) -> FilterContext:
