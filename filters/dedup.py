@@ -22,7 +22,9 @@ exact character-gram Jaccard similarity to the survivor, or the MinHash estimate
   stand in the same places (`textnorm.same_places`: "AB = 5, BC = 8" is not "AB = 8, BC = 5") and in the
   same order within their clauses (`same_order`: "10 red, 30 green and 7 white balls" is not "7 green, 30
   blue and 10 white balls"). Problems that differ only in their numbers are distinct problems; with
-  `numbers: ignore` they meet, and merge. Clusters are connected components of verified pairs (union-find),
+  `numbers: ignore` they meet, and merge. Problems that swap one term for another of its kind (`curate.terms`:
+  a square for a rhombus, red for green, the largest for the smallest) are distinct too; with `terms: ignore`
+  their similarity alone decides. Clusters are connected components of verified pairs (union-find),
   and each bucket pairs its members with the bucket's first member only, so a problem repeated thousands of
   times costs linear work.
 - `minhash`: the earlier scheme, kept for comparison: word 5-gram shingles of the normalised problem,
@@ -45,7 +47,7 @@ import pyarrow as pa
 import xxhash
 from pydantic import Field
 
-from curate import minhash, textnorm
+from curate import minhash, terms, textnorm
 from curate.cache import digest
 from curate.filters import KEEP, Drop, FilterParams, GlobalFilter, Verdict, register
 
@@ -205,6 +207,11 @@ class MinHashDedupParams(DedupParams):
     numbers: Literal["distinct", "ignore"] = Field(
         "distinct", description="problems that differ only in their numbers: distinct (kept) or merged"
     )
+    terms: Literal["distinct", "ignore"] = Field(
+        "distinct",
+        description="problems that swap a term for another of its kind (square/rhombus, largest/smallest): "
+        "distinct (kept) or decided by their similarity alone",
+    )
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (signature length)")
     ngram: int | None = Field(
         None, ge=1, le=32, description="word shingle length of the MinHash (default: 3 verified, 5 minhash)"
@@ -240,6 +247,10 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
         return self.params.numbers == "distinct"
 
     @property
+    def _terms_distinct(self) -> bool:
+        return self.params.terms == "distinct"
+
+    @property
     def pairing(self) -> Literal["all", "first"]:
         """The verified scheme pairs each bucket's rows with its first row (`candidate_pairs`)."""
         return "first" if self._verified else "all"
@@ -260,6 +271,7 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
                 self.ngram,
                 self.threshold,
                 numbers_distinct=self._numbers_distinct,
+                terms_distinct=self._terms_distinct,
             )
             return self._verdicts(rows, found.labels, found.similarity)
         sigs = self._matrix(signatures)
@@ -272,7 +284,12 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
     def report(self, drops: Sequence[tuple[str, Drop]]) -> dict[str, Any]:
         """The clusters, and the settings that made them (the card shows both)."""
         params = self.params
-        settings = {"scheme": params.scheme, "threshold": self.threshold, "numbers": params.numbers}
+        settings = {
+            "scheme": params.scheme,
+            "threshold": self.threshold,
+            "numbers": params.numbers,
+            "terms": params.terms,
+        }
         return {**settings, "ngram": self.ngram, **super().report(drops)}
 
     def _matrix(self, signatures: pa.Array) -> np.ndarray:
@@ -304,7 +321,11 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
         params = self.params
         if self._verified:
             return verify_pairs(
-                left.to_pylist(), right.to_pylist(), self.threshold, numbers_distinct=self._numbers_distinct
+                left.to_pylist(),
+                right.to_pylist(),
+                self.threshold,
+                numbers_distinct=self._numbers_distinct,
+                terms_distinct=self._terms_distinct,
             )
         equal = self._matrix(left) == self._matrix(right)
         share = np.count_nonzero(equal, axis=1) / params.num_perm  # minhash.estimated_jaccard, without floats
@@ -326,21 +347,42 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
 # ------------------------------------------------------------------------------------------ verified scheme
 
 
+_SPELLED_MARK = "\x1f"  # a control character, which `textnorm.normalize` never leaves in a text
+
+
 def comparison_texts(problems: Sequence[str | None], *, numbers_distinct: bool = True) -> list[str]:
     """The verified scheme's signature of each problem, the one text everything else is computed from: the
     normalised problem without its grouping parentheses (`textnorm.without_grouping`), or with `numbers:
-    ignore`, which never reads the numbers, that text with its numbers masked."""
+    ignore`, which never reads the numbers, that text with its numbers masked; then, after a control
+    character, the spelled words of the problem as typed (`terms.spelled`), which normalising lower-cases."""
     plain = [textnorm.without_grouping(text) for text in textnorm.normalize_many(problems)]
-    return plain if numbers_distinct else [textnorm.mask_numbers(text) for text in plain]
+    if not numbers_distinct:
+        plain = [textnorm.mask_numbers(text) for text in plain]
+    words = [terms.spelled(problem or "") for problem in problems]
+    return [
+        f"{text}{_SPELLED_MARK}{' '.join(spelled)}" if spelled else text
+        for text, spelled in zip(plain, words)
+    ]
+
+
+def _text(signature: str) -> str:
+    """The normalised problem of a comparison text (`comparison_texts`), without its spelled words."""
+    return signature.split(_SPELLED_MARK, 1)[0]
+
+
+def _spelled(signature: str) -> list[str]:
+    _, _, words = signature.partition(_SPELLED_MARK)
+    return words.split()
 
 
 def view_signatures(texts: Sequence[str], num_perm: int, ngram: int) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures of each comparison text's view (word `ngram`-grams) and a 64-bit key of its numbers
     (the sorted multiset): a pure function of its chunk, for any executor."""
-    views = [textnorm.mask_numbers(text) for text in texts]  # typesetting and numbers never change a gram
+    plain = [_text(text) for text in texts]
+    views = [textnorm.mask_numbers(text) for text in plain]  # typesetting and numbers never change a gram
     sigs = minhash.signatures(views, num_perm=num_perm, ngram=ngram, seed=_SEED)
     keys = np.fromiter(
-        (xxhash.xxh3_64_intdigest(" ".join(sorted(textnorm.numbers(t))).encode()) for t in texts),
+        (xxhash.xxh3_64_intdigest(" ".join(sorted(textnorm.numbers(t))).encode()) for t in plain),
         dtype=np.uint64,
         count=len(texts),
     )
@@ -446,21 +488,26 @@ def same_order(a: list[tuple[str, ...]], b: list[tuple[str, ...]]) -> bool:
 
 class Verification:
     """What verifying a pair reads of each comparison text, computed once per text: the character 5-gram set
-    of its view and, when numbers count, its numbers (sorted), their places and their order."""
+    of its view; when numbers count, its numbers (sorted), their places and their order; when terms count, the
+    terms it names (`curate.terms`)."""
 
-    def __init__(self, texts: Sequence[str], *, numbers_distinct: bool) -> None:
+    def __init__(self, texts: Sequence[str], *, numbers_distinct: bool, terms_distinct: bool = True) -> None:
         self.texts = list(texts)
         self.grams = _gram_sets(self.texts)
         self.numbers_distinct = numbers_distinct
+        plain = [_text(text) for text in self.texts]
+        self.terms_distinct = terms_distinct
+        self._named: dict[int, terms.Named] = {}  # computed for the pairs that reach the term check only
         if numbers_distinct:
-            self.numbers = [sorted(textnorm.numbers(text)) for text in self.texts]
-            self.places = [textnorm.number_places(text) for text in self.texts]
-            self.order = [number_order(text) for text in self.texts]
+            self.numbers = [sorted(textnorm.numbers(text)) for text in plain]
+            self.places = [textnorm.number_places(text) for text in plain]
+            self.order = [number_order(text) for text in plain]
 
     def linked(self, a: int, b: int, threshold: float) -> bool:
         """Texts a and b are one problem: equal (empty problems too), or their grams' Jaccard similarity reaches
-        `threshold` and, when numbers count, they have the same numbers in the same places
-        (`textnorm.same_places`) and in the same order (`same_order`)."""
+        `threshold`; when numbers count, they have the same numbers in the same places
+        (`textnorm.same_places`) and in the same order (`same_order`); when terms count, neither swaps a term
+        of the other for another of its kind (`terms.contrast`)."""
         if self.texts[a] == self.texts[b]:
             return True
         if self.numbers_distinct and (
@@ -469,17 +516,31 @@ class Verification:
             or not same_order(self.order[a], self.order[b])
         ):
             return False
-        return _jaccard(self.grams[a], self.grams[b]) >= threshold
+        if _jaccard(self.grams[a], self.grams[b]) < threshold:
+            return False
+        return not self.terms_distinct or not terms.contrast(self.named(a), self.named(b))
+
+    def named(self, i: int) -> terms.Named:
+        """The terms text i names (`terms.terms`), computed once."""
+        found = self._named.get(i)
+        if found is None:
+            found = self._named[i] = terms.terms(_text(self.texts[i]), _spelled(self.texts[i]))
+        return found
 
 
 def verify_pairs(
-    left: Sequence[str], right: Sequence[str], threshold: float, *, numbers_distinct: bool
+    left: Sequence[str],
+    right: Sequence[str],
+    threshold: float,
+    *,
+    numbers_distinct: bool,
+    terms_distinct: bool = True,
 ) -> np.ndarray:
     """`Verification.linked` for each pair (left[i], right[i]) of comparison texts, as a bool array."""
     index: dict[str, int] = {}
     a = [index.setdefault(text, len(index)) for text in left]
     b = [index.setdefault(text, len(index)) for text in right]
-    check = Verification(list(index), numbers_distinct=numbers_distinct)
+    check = Verification(list(index), numbers_distinct=numbers_distinct, terms_distinct=terms_distinct)
     return np.array([check.linked(i, j, threshold) for i, j in zip(a, b)], dtype=bool)
 
 
@@ -490,6 +551,7 @@ def verified_labels(
     threshold: float,
     *,
     numbers_distinct: bool = True,
+    terms_distinct: bool = True,
 ) -> VerifiedClusters:
     """All rows at once: candidates from the banded signatures of the comparison texts (`candidate_pairs`),
     each candidate pair verified (`Verification.linked`), clusters by union-find."""
@@ -501,7 +563,9 @@ def verified_labels(
     else:
         pairs = np.empty((0, 2), np.int64)
     rows = np.unique(pairs)
-    check = Verification([texts[i] for i in rows.tolist()], numbers_distinct=numbers_distinct)
+    check = Verification(
+        [texts[i] for i in rows.tolist()], numbers_distinct=numbers_distinct, terms_distinct=terms_distinct
+    )
     slot = np.searchsorted(rows, pairs)
     for (a, b), (i, j) in zip(pairs.tolist(), slot.tolist()):
         if check.linked(i, j, threshold):
@@ -511,7 +575,7 @@ def verified_labels(
 
 def _gram_sets(texts: Sequence[str]) -> list[frozenset[int]]:
     """The character `VERIFY_NGRAM`-gram hash set of each comparison text's view."""
-    views = [textnorm.mask_numbers(text) for text in texts]
+    views = [textnorm.mask_numbers(_text(text)) for text in texts]
     hashes, offsets = minhash.shingle_hashes(views, VERIFY_NGRAM, "char")
     return [frozenset(hashes[offsets[k] : offsets[k + 1]].tolist()) for k in range(len(texts))]
 

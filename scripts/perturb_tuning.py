@@ -195,7 +195,7 @@ def _numbers(text: str, rng: random.Random) -> str:
     if not numbers:
         return text
     chosen = set(rng.sample(numbers, max(1, len(numbers) // 2)))
-    replacement = {n: str(int(n) + rng.randint(1, 9)) for n in chosen}
+    replacement = {n: str(int(n) + rng.randint(1, 9)) for n in sorted(chosen)}
     return re.sub(r"\d+", lambda m: replacement.get(m.group(), m.group()), text)
 
 
