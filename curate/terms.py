@@ -240,7 +240,8 @@ def contrast(a: Named, b: Named) -> bool:
     only_a = {kind for kind, _ in a.concepts - b.concepts}
     if only_a and any(kind in only_a for kind, _ in b.concepts - a.concepts):
         return True
-    return _antonym(a.words - b.words, b.words - a.words) or _antonym(b.words - a.words, a.words - b.words)
+    words_a, words_b = a.words - b.words, b.words - a.words
+    return _antonym(words_a, words_b) or _antonym(words_b, words_a)
 
 
 def _antonym(words: Counter[str], others: Counter[str]) -> bool:

@@ -259,7 +259,10 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
         params = self.params
         problems = rows["problem"].to_list()
         if self._verified:
-            return pa.array(comparison_texts(problems, numbers_distinct=self._numbers_distinct), pa.string())
+            texts = comparison_texts(
+                problems, numbers_distinct=self._numbers_distinct, terms_distinct=self._terms_distinct
+            )
+            return pa.array(texts, pa.string())
         sigs = problem_signatures(problems, params.num_perm, self.ngram)
         return pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel(), pa.uint32()), params.num_perm)
 
@@ -350,14 +353,19 @@ class MinHashDedup(_Dedup[MinHashDedupParams]):
 _SPELLED_MARK = "\x1f"  # a control character, which `textnorm.normalize` never leaves in a text
 
 
-def comparison_texts(problems: Sequence[str | None], *, numbers_distinct: bool = True) -> list[str]:
+def comparison_texts(
+    problems: Sequence[str | None], *, numbers_distinct: bool = True, terms_distinct: bool = True
+) -> list[str]:
     """The verified scheme's signature of each problem, the one text everything else is computed from: the
     normalised problem without its grouping parentheses (`textnorm.without_grouping`), or with `numbers:
-    ignore`, which never reads the numbers, that text with its numbers masked; then, after a control
-    character, the spelled words of the problem as typed (`terms.spelled`), which normalising lower-cases."""
+    ignore`, which never reads the numbers, that text with its numbers masked; then, when terms count, after a
+    control character, the spelled words of the problem as typed (`terms.spelled`), which normalising
+    lower-cases."""
     plain = [textnorm.without_grouping(text) for text in textnorm.normalize_many(problems)]
     if not numbers_distinct:
         plain = [textnorm.mask_numbers(text) for text in plain]
+    if not terms_distinct:
+        return plain
     words = [terms.spelled(problem or "") for problem in problems]
     return [
         f"{text}{_SPELLED_MARK}{' '.join(spelled)}" if spelled else text
@@ -495,10 +503,10 @@ class Verification:
         self.texts = list(texts)
         self.grams = _gram_sets(self.texts)
         self.numbers_distinct = numbers_distinct
-        plain = [_text(text) for text in self.texts]
         self.terms_distinct = terms_distinct
         self._named: dict[int, terms.Named] = {}  # computed for the pairs that reach the term check only
         if numbers_distinct:
+            plain = [_text(text) for text in self.texts]
             self.numbers = [sorted(textnorm.numbers(text)) for text in plain]
             self.places = [textnorm.number_places(text) for text in plain]
             self.order = [number_order(text) for text in plain]

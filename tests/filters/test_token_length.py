@@ -213,24 +213,10 @@ def test_from_yaml_bounds_every_written_row(tmp_path: Path) -> None:
 
 def test_written_counts_use_the_filters_tokenizer(tmp_path: Path) -> None:
     """Rows kept on the byte bound are counted by the writer with token_length's own tokenizer, not Qwen3's."""
-    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
-    from tokenizers import models as tk_models
-
-    from curate.tokenizers import QWEN_PATTERN
+    from tests.curate.tokenizers.test_convert import trained_bpe
 
     data = rows.many(8)
-    tokenizer = Tokenizer(tk_models.BPE())
-    tokenizer.normalizer = normalizers.NFC()
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(QWEN_PATTERN), behavior="isolated"),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ]
-    )
-    trainer = trainers.BpeTrainer(
-        vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
-    )
-    tokenizer.train_from_iterator([g for r in data for g in r["generations"]], trainer)
+    tokenizer = trained_bpe([g for r in data for g in r["generations"]], 400)
     (tmp_path / "tok").mkdir()
     tokenizer.save(str(tmp_path / "tok" / "tokenizer.json"))
     source = rows.write(tmp_path / "src.parquet", data)

@@ -69,9 +69,9 @@ def test_folder_and_relative_specs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert counter_from_spec("tok").normalize is None  # the edited file is converted again
 
 
-def test_a_trained_byte_level_bpe_converts_exactly() -> None:
-    """A vocabulary trained by the `tokenizers` library itself (not a tiktoken one), checked on held-out text."""
-    texts = real_texts()
+def trained_bpe(texts: list[str], vocab_size: int, special_tokens: tuple[str, ...] = ()) -> Tokenizer:
+    """A byte-level BPE with Qwen's normaliser and pre-tokenizer, trained by the `tokenizers` library itself on
+    `texts` (a vocabulary no tiktoken encoding ships)."""
     tokenizer = Tokenizer(tk_models.BPE())
     tokenizer.normalizer = normalizers.NFC()
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
@@ -81,12 +81,19 @@ def test_a_trained_byte_level_bpe_converts_exactly() -> None:
         ]
     )
     trainer = trainers.BpeTrainer(
-        vocab_size=1500,
+        vocab_size=vocab_size,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        special_tokens=["<|endoftext|>", "<think>", "</think>"],
+        special_tokens=list(special_tokens),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(texts[:90], trainer)
+    tokenizer.train_from_iterator(texts, trainer)
+    return tokenizer
+
+
+def test_a_trained_byte_level_bpe_converts_exactly() -> None:
+    """A vocabulary trained by the `tokenizers` library itself (not a tiktoken one), checked on held-out text."""
+    texts = real_texts()
+    tokenizer = trained_bpe(texts[:90], 1500, ("<|endoftext|>", "<think>", "</think>"))
     data = json.loads(tokenizer.to_str())
     counter = convert(data, "trained")
     held_out = texts[90:] + CRAFTED + fuzz_texts(200, seed=5)
